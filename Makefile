@@ -1,0 +1,41 @@
+# The README's two commands: `make dev` and `make test`.
+SHELL := /bin/bash
+export PATH := $(PATH):/usr/local/go/bin
+GO ?= go
+BIN := bin/canopy
+FUZZTIME ?= 1m
+
+.PHONY: dev build test setup vet fmt-check bench fuzz clean
+
+dev: setup build
+	./$(BIN) dev
+
+setup:
+	@bash scripts/setup.sh
+
+build:
+	$(GO) build -o $(BIN) ./cmd/canopy
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+test: setup fmt-check vet
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+# Benchmarks print a ratio against a peer measured in the same run.
+bench: setup
+	$(GO) run ./bench/ladder
+
+# Each fuzz target for FUZZTIME (default 1m); not part of CI.
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "== $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; done
+
+clean:
+	rm -rf bin

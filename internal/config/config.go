@@ -1,0 +1,139 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"time"
+)
+
+// ErrInvalid is wrapped by every validation error.
+var ErrInvalid = errors.New("invalid config")
+
+// Config is the whole configuration of one canopy process. canopy.example.yaml
+// at the repository root documents every field.
+type Config struct {
+	DataDir string `yaml:"data_dir"`
+	Log     Log    `yaml:"log"`
+	Origin  Origin `yaml:"origin"`
+}
+
+// Log selects the log level and format.
+type Log struct {
+	Level  string `yaml:"level"`  // debug, info, warn, error
+	Format string `yaml:"format"` // text or json
+}
+
+// Origin configures RTMP ingest, transcoding, storage and HTTP serving.
+type Origin struct {
+	HTTP           string        `yaml:"http"`
+	RTMP           string        `yaml:"rtmp"`
+	PublicURL      string        `yaml:"public_url"`
+	KeyFile        string        `yaml:"key_file"`
+	TLSCert        string        `yaml:"tls_cert"`
+	TLSKey         string        `yaml:"tls_key"`
+	MaxConnections int           `yaml:"max_connections"`
+	IdleTimeout    time.Duration `yaml:"idle_timeout"`
+	ReconnectGrace time.Duration `yaml:"reconnect_grace"`
+	DVRWindow      time.Duration `yaml:"dvr_window"`
+	CORSOrigins    []string      `yaml:"cors_origins"`
+	Streams        []Stream      `yaml:"streams"`
+	Transcode      Transcode     `yaml:"transcode"`
+}
+
+// Stream maps a secret stream key to a public stream ID.
+type Stream struct {
+	ID  string `yaml:"id"`
+	Key string `yaml:"key"`
+}
+
+// Transcode configures the ffmpeg ladder.
+type Transcode struct {
+	FFmpeg          string        `yaml:"ffmpeg"`
+	Preset          string        `yaml:"preset"`
+	Threads         int           `yaml:"threads"`
+	Passthrough     bool          `yaml:"passthrough"`
+	SegmentDuration time.Duration `yaml:"segment_duration"`
+	Ladder          []Rung        `yaml:"ladder"`
+}
+
+// Rung is one rendition of the ladder. Width follows the source aspect ratio.
+type Rung struct {
+	Name    string `yaml:"name"`
+	Height  int    `yaml:"height"`
+	Bitrate int    `yaml:"bitrate"` // video bits per second
+}
+
+// Default returns the built-in configuration.
+func Default() Config {
+	return Config{
+		DataDir: "canopy-data",
+		Log:     Log{Level: "info", Format: "text"},
+		Origin: Origin{
+			HTTP:           ":8080",
+			RTMP:           ":1935",
+			MaxConnections: 64,
+			IdleTimeout:    10 * time.Second,
+			ReconnectGrace: 30 * time.Second,
+			DVRWindow:      10 * time.Minute,
+			CORSOrigins:    []string{"*"},
+			Transcode: Transcode{
+				FFmpeg:          "ffmpeg",
+				Preset:          "veryfast",
+				SegmentDuration: 2 * time.Second,
+			},
+		},
+	}
+}
+
+var idPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// Validate checks ranges and cross-field rules.
+func (c *Config) Validate() error {
+	o := &c.Origin
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		return fmt.Errorf("%w: log.format %q: want text or json", ErrInvalid, c.Log.Format)
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("%w: log.level %q: want debug, info, warn or error", ErrInvalid, c.Log.Level)
+	}
+	if c.DataDir == "" {
+		return fmt.Errorf("%w: data_dir is empty", ErrInvalid)
+	}
+	if o.MaxConnections < 1 {
+		return fmt.Errorf("%w: origin.max_connections must be at least 1", ErrInvalid)
+	}
+	if o.IdleTimeout < time.Second || o.ReconnectGrace < 0 || o.DVRWindow < 10*time.Second {
+		return fmt.Errorf("%w: origin.idle_timeout >= 1s, reconnect_grace >= 0 and dvr_window >= 10s", ErrInvalid)
+	}
+	if (o.TLSCert == "") != (o.TLSKey == "") {
+		return fmt.Errorf("%w: origin.tls_cert and origin.tls_key go together", ErrInvalid)
+	}
+	sd := o.Transcode.SegmentDuration
+	if sd < 500*time.Millisecond || sd > 10*time.Second {
+		return fmt.Errorf("%w: origin.transcode.segment_duration %v: want 0.5s to 10s", ErrInvalid, sd)
+	}
+	ids, keys := map[string]bool{}, map[string]bool{}
+	for i, s := range o.Streams {
+		if !idPattern.MatchString(s.ID) {
+			return fmt.Errorf("%w: origin.streams[%d].id %q: want 1-64 of A-Z a-z 0-9 _ -", ErrInvalid, i, s.ID)
+		}
+		if len(s.Key) < 8 {
+			return fmt.Errorf("%w: origin.streams[%d] (%s): key must be at least 8 characters", ErrInvalid, i, s.ID)
+		}
+		if ids[s.ID] || keys[s.Key] {
+			return fmt.Errorf("%w: origin.streams[%d] (%s): duplicate id or key", ErrInvalid, i, s.ID)
+		}
+		ids[s.ID], keys[s.Key] = true, true
+	}
+	for i, r := range o.Transcode.Ladder {
+		if !idPattern.MatchString(r.Name) || r.Height < 64 || r.Height > 4320 || r.Bitrate < 50_000 {
+			return fmt.Errorf("%w: origin.transcode.ladder[%d]: want a name, height 64-4320 and bitrate >= 50000", ErrInvalid, i)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what building, running and testing Canopy needs, when it is missing.
+# Safe to run again: it only acts on what is not there.
+set -euo pipefail
+
+need_apt=()
+command -v ffmpeg >/dev/null 2>&1 || need_apt+=(ffmpeg)
+command -v ffprobe >/dev/null 2>&1 || need_apt+=(ffmpeg)
+
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "setup: please install: ${need_apt[*]} (no apt-get here)" >&2
+    exit 1
+  fi
+  sudo=""
+  if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
+  echo "setup: installing ${need_apt[*]} with apt-get" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $(printf '%s\n' "${need_apt[@]}" | sort -u) >/dev/null
+fi
+
+if ! command -v go >/dev/null 2>&1; then
+  if [ -x /usr/local/go/bin/go ]; then
+    echo "setup: add /usr/local/go/bin to PATH" >&2
+  else
+    echo "setup: Go 1.26 or newer is needed (https://go.dev/dl/)" >&2
+  fi
+  exit 1
+fi
