@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/canopylive/canopy/internal/config"
+	"github.com/canopylive/canopy/internal/testsrc"
+)
+
+// devStream is the demo stream's ID.
+const devStream = "demo"
+
+func runDev(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	cfg := config.Default()
+	cfg.DataDir = "canopy-dev-data"
+	// The demo source's keyframes are 2 s apart, so passing the 1080p
+	// source through as the top rung is safe and halves the CPU needed.
+	cfg.Origin.Transcode.Passthrough = true
+	demo := true
+	if err := loadConfig("dev", args, stderr, getenv, &cfg, func(fs *flag.FlagSet) {
+		fs.BoolVar(&demo, "demo", demo, "publish a test pattern with a tone as stream \"demo\"")
+	}); err != nil {
+		return err
+	}
+	key := ""
+	for _, s := range cfg.Origin.Streams {
+		if s.ID == devStream {
+			key = s.Key
+		}
+	}
+	if key == "" {
+		var b [16]byte
+		_, _ = rand.Read(b[:])
+		key = hex.EncodeToString(b[:])
+		cfg.Origin.Streams = append(cfg.Origin.Streams, config.Stream{ID: devStream, Key: key})
+	}
+	log := newLogger(cfg.Log, stderr)
+	o, err := newOrigin(cfg, log, newRegistry())
+	if err != nil {
+		return err
+	}
+	if err := o.Start(ctx); err != nil {
+		return err
+	}
+	defer o.Close()
+	base := baseURL(cfg, o)
+	rtmpURL := localURL("rtmp", o.RTMPAddr()) + "/live/" + key
+	fmt.Fprintf(stdout, "\nCanopy dev is running.\n"+
+		"  Streams:      %s/\n"+
+		"  Player (HLS): %s/live/%s/master.m3u8\n"+
+		"  DASH:         %s/live/%s/manifest.mpd\n"+
+		"  Publish (OBS/ffmpeg): %s\n"+
+		"  Metrics:      %s/metrics\n\n", base, base, devStream, base, devStream, rtmpURL, base)
+	if demo {
+		logf, err := os.OpenFile(filepath.Join(cfg.DataDir, "logs", "demo-source.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return fmt.Errorf("demo source log: %w", err)
+		}
+		defer logf.Close()
+		go runDemo(ctx, testsrc.Params{FFmpeg: cfg.Origin.Transcode.FFmpeg, URL: rtmpURL, Audio: true, Realtime: true, Stderr: logf}, log)
+	}
+	<-ctx.Done()
+	return nil
+}
+
+// runDemo keeps the demo broadcaster publishing, restarting it if it stops.
+func runDemo(ctx context.Context, p testsrc.Params, log interface{ Warn(string, ...any) }) {
+	for {
+		pub, err := testsrc.Start(ctx, p)
+		if err != nil {
+			log.Warn("demo source did not start", "err", err)
+			return
+		}
+		select {
+		case <-ctx.Done():
+			_ = pub.Close()
+			return
+		case <-pub.Done():
+			log.Warn("demo source stopped; restarting in 2s", "err", pub.Err())
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(2 * time.Second):
+		}
+	}
+}
