@@ -24,6 +24,9 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 	// The demo source's keyframes are 2 s apart, so passing the 1080p
 	// source through as the top rung is safe and halves the CPU needed.
 	cfg.Origin.Transcode.Passthrough = true
+	// The demo source is encoded in the same process tree; ultrafast leaves
+	// CPU for it on a 2-core machine. --preset changes it.
+	cfg.Origin.Transcode.Preset = "ultrafast"
 	demo := true
 	if err := loadConfig("dev", args, stderr, getenv, &cfg, func(fs *flag.FlagSet) {
 		fs.BoolVar(&demo, "demo", demo, "publish a test pattern with a tone as stream \"demo\"")

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os/exec"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestDevPrintsPlayableURL runs `canopy dev` as a user would (on free
+// ports) and has ffprobe read the HLS URL it prints.
+func TestDevPrintsPlayableURL(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr lockedBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"dev", "--http", "127.0.0.1:0", "--rtmp", "127.0.0.1:0", "--data-dir", t.TempDir()},
+			&stdout, &stderr, func(string) string { return "" })
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("canopy dev: %v", err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Error("canopy dev did not stop")
+		}
+		if t.Failed() {
+			t.Logf("stderr:\n%s", stderr.String())
+		}
+	})
+
+	re := regexp.MustCompile(`Player \(HLS\): (http://\S+/live/demo/master\.m3u8)`)
+	var url string
+	deadline := time.Now().Add(10 * time.Second)
+	for url == "" {
+		if m := re.FindStringSubmatch(stdout.String()); m != nil {
+			url = m[1]
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no player URL printed:\n%s", stdout.String())
+		}
+		time.Sleep(50 * time.Millisecond) // polling printed output, not synchronising goroutines
+	}
+	var out []byte
+	var err error
+	deadline = time.Now().Add(30 * time.Second)
+	for {
+		out, err = exec.CommandContext(ctx, "ffprobe", "-v", "error", "-show_entries", "stream=codec_type,width,height",
+			"-of", "csv=p=0", url).Output()
+		if err == nil && strings.Contains(string(out), "video,1920,1080") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("ffprobe never read %s: %v\n%s", url, err, out)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	for _, want := range []string{"video,1920,1080", "video,1280,720", "video,854,480", "video,256,144", "audio"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("ffprobe of %s lacks %q:\n%s", url, want, out)
+		}
+	}
+}
+
+func TestUnknownCommand(t *testing.T) {
+	var out, errb bytes.Buffer
+	if err := run(context.Background(), []string{"bogus"}, &out, &errb, func(string) string { return "" }); err == nil {
+		t.Fatal("unknown command accepted")
+	}
+	if !strings.Contains(errb.String(), "Usage:") {
+		t.Errorf("no usage printed: %s", errb.String())
+	}
+}
