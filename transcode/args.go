@@ -1,0 +1,167 @@
+package transcode
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Defaults used when ArgsParams leaves a field zero.
+const (
+	DefaultSegmentDuration = 2 * time.Second
+	DefaultPreset          = "veryfast"
+)
+
+// movflags makes the mp4 muxer write CMAF-style fragmented MP4 to a pipe:
+// ftyp+moov first (empty_moov), then one moof+mdat per video keyframe
+// (frag_keyframe), with offsets relative to the moof (default_base_moof).
+const movflags = "cmaf+frag_keyframe+empty_moov+default_base_moof"
+
+// ArgsParams are the inputs of BuildArgs.
+type ArgsParams struct {
+	Rungs           []Rung        // already planned
+	Source          Source        //
+	SegmentDuration time.Duration // default 2s
+	Preset          string        // x264 preset, default "veryfast"
+	Threads         int           // 0 = ffmpeg default
+}
+
+// OutputFD returns the child file descriptor rendition i is written to.
+func OutputFD(i int) int { return 3 + i }
+
+// ProgressFD returns the child file descriptor -progress is written to.
+func ProgressFD(rungs int) int { return 3 + rungs }
+
+// GOPFrames returns the GOP length in frames: segment duration × frame rate, rounded, at least 1.
+func GOPFrames(seg time.Duration, fps float64) int {
+	g := int(math.Round(seg.Seconds() * fps))
+	if g < 1 {
+		g = 1
+	}
+	return g
+}
+
+// BuildArgs returns ffmpeg's argv (without the program name) for a planned
+// ladder. FLV is read from stdin; rung i is written to "pipe:<3+i>" and the
+// -progress report to "pipe:<3+len(Rungs)>". It is a pure function.
+func BuildArgs(p ArgsParams) ([]string, error) {
+	if err := p.Source.validate(); err != nil {
+		return nil, err
+	}
+	if len(p.Rungs) == 0 {
+		return nil, fmt.Errorf("%w: no rungs", ErrBadLadder)
+	}
+	if p.SegmentDuration == 0 {
+		p.SegmentDuration = DefaultSegmentDuration
+	}
+	if p.SegmentDuration < 100*time.Millisecond || p.SegmentDuration > time.Minute {
+		return nil, fmt.Errorf("%w: segment duration %v", ErrBadParams, p.SegmentDuration)
+	}
+	if p.Preset == "" {
+		p.Preset = DefaultPreset
+	}
+	if strings.ContainsAny(p.Preset, ":= \t\n") {
+		return nil, fmt.Errorf("%w: preset %q", ErrBadParams, p.Preset)
+	}
+	if p.Threads < 0 {
+		return nil, fmt.Errorf("%w: threads %d", ErrBadParams, p.Threads)
+	}
+	for _, r := range p.Rungs {
+		if r.Passthrough {
+			continue
+		}
+		if r.Width <= 0 || r.Height <= 0 || r.Width%2 != 0 || r.Height%2 != 0 || r.VideoBitrate <= 0 {
+			return nil, fmt.Errorf("%w: rung %q %dx%d %d b/s (plan the ladder first)", ErrBadLadder, r.Name, r.Width, r.Height, r.VideoBitrate)
+		}
+	}
+
+	args := []string{
+		"-hide_banner", "-nostats", "-loglevel", "level+info",
+		"-f", "flv", "-i", "pipe:0",
+	}
+	if fc := filterGraph(p.Rungs); fc != "" {
+		args = append(args, "-filter_complex", fc)
+	}
+	gop := strconv.Itoa(GOPFrames(p.SegmentDuration, p.Source.FPS))
+	segSec := strconv.FormatFloat(p.SegmentDuration.Seconds(), 'f', -1, 64)
+	enc := 0
+	for i, r := range p.Rungs {
+		if r.Passthrough {
+			args = append(args, "-map", "0:v:0")
+		} else {
+			args = append(args, "-map", "[v"+strconv.Itoa(enc)+"]")
+			enc++
+		}
+		if p.Source.HasAudio {
+			args = append(args, "-map", "0:a:0?")
+		}
+		if r.Passthrough {
+			args = append(args, "-c:v", "copy")
+		} else {
+			args = append(args, x264Args(r, p, gop, segSec)...)
+		}
+		if p.Source.HasAudio {
+			args = append(args, "-c:a", "copy")
+		}
+		args = append(args, "-f", "mp4", "-movflags", movflags, "pipe:"+strconv.Itoa(OutputFD(i)))
+	}
+	args = append(args, "-progress", "pipe:"+strconv.Itoa(ProgressFD(len(p.Rungs))))
+	return args, nil
+}
+
+// filterGraph splits the decoded source once and scales once per encoded
+// rung; labels are [v0], [v1], ... in encoded-rung order. It is "" when
+// nothing is encoded.
+func filterGraph(rungs []Rung) string {
+	var enc []Rung
+	for _, r := range rungs {
+		if !r.Passthrough {
+			enc = append(enc, r)
+		}
+	}
+	if len(enc) == 0 {
+		return ""
+	}
+	scale := func(r Rung) string { return "scale=" + strconv.Itoa(r.Width) + ":" + strconv.Itoa(r.Height) }
+	if len(enc) == 1 {
+		return "[0:v:0]" + scale(enc[0]) + "[v0]"
+	}
+	var b strings.Builder
+	b.WriteString("[0:v:0]split=" + strconv.Itoa(len(enc)))
+	for i := range enc {
+		b.WriteString("[s" + strconv.Itoa(i) + "]")
+	}
+	for i, r := range enc {
+		n := strconv.Itoa(i)
+		b.WriteString(";[s" + n + "]" + scale(r) + "[v" + n + "]")
+	}
+	return b.String()
+}
+
+// x264Args are the encoder options of one rung: constrained VBR (maxrate
+// 110 % of the target, a buffer of one segment at maxrate), a fixed GOP of
+// one segment (-g, -keyint_min, and keyframes forced on the segment clock so
+// every rung cuts at the same instants), no scene-cut keyframes, no B-frames.
+func x264Args(r Rung, p ArgsParams, gop, segSec string) []string {
+	profile := "main"
+	if r.Height >= 720 {
+		profile = "high"
+	}
+	maxrate := r.VideoBitrate / 10 * 11
+	bufsize := int(float64(maxrate) * p.SegmentDuration.Seconds())
+	a := []string{
+		"-c:v", "libx264", "-preset", p.Preset, "-profile:v", profile, "-pix_fmt", "yuv420p",
+		"-b:v", strconv.Itoa(r.VideoBitrate), "-maxrate", strconv.Itoa(maxrate), "-bufsize", strconv.Itoa(bufsize),
+		"-g", gop, "-keyint_min", gop, "-sc_threshold", "0", "-bf", "0",
+		// scenecut is also set through x264 itself: how -sc_threshold maps
+		// onto x264 has changed between ffmpeg versions.
+		"-x264-params", "scenecut=0:open-gop=0",
+		"-force_key_frames", "expr:gte(t,n_forced*" + segSec + ")",
+	}
+	if p.Threads > 0 {
+		a = append(a, "-threads", strconv.Itoa(p.Threads))
+	}
+	return a
+}
