@@ -90,6 +90,15 @@ func TestLadder1080p30(t *testing.T) {
 		perRendition[name] = mediaOnly(recs)
 	}
 
+	// Ingest, transcode and HTTP metrics are exported.
+	_, metrics := e.get("/metrics")
+	for _, want := range []string{`canopy_segments_sealed_total{rendition="1080p",stream="main"}`, `canopy_ingest_bytes_total{stream="main"}`,
+		`canopy_transcode_speed{stream="main"}`, `canopy_http_response_bytes_total{route="segment"}`, "canopy_rtmp_connections 1"} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+
 	// Durations 2.0 ± 0.1 s and the same start time in every rendition.
 	ref := perRendition["1080p"]
 	for name, segs := range perRendition {

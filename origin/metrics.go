@@ -10,6 +10,7 @@ type metrics struct {
 	rtmpConns     prometheus.Gauge
 	refused       *prometheus.CounterVec
 	live          prometheus.Gauge
+	ingestBytes   *prometheus.CounterVec
 	segments      *prometheus.CounterVec
 	archiveErrors prometheus.Counter
 	httpRequests  *prometheus.CounterVec
@@ -22,6 +23,8 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		rtmpConns: prometheus.NewGauge(prometheus.GaugeOpts{Name: "canopy_rtmp_connections", Help: "Open RTMP connections."}),
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "canopy_rtmp_refused_total",
 			Help: "RTMP connections or publishers refused, by reason."}, []string{"reason"}),
+		ingestBytes: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "canopy_ingest_bytes_total",
+			Help: "Audio and video payload bytes received from publishers."}, []string{"stream"}),
 		live: prometheus.NewGauge(prometheus.GaugeOpts{Name: "canopy_streams_live", Help: "Streams with a connected publisher."}),
 		segments: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "canopy_segments_sealed_total",
 			Help: "Media segments sealed and signed."}, []string{"stream", "rendition"}),
@@ -34,7 +37,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		httpDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "canopy_http_request_duration_seconds",
 			Help: "HTTP request latency by route.", Buckets: prometheus.ExponentialBuckets(0.0005, 4, 8)}, []string{"route"}),
 	}
-	for _, c := range []prometheus.Collector{m.rtmpConns, m.refused, m.live, m.segments, m.archiveErrors, m.httpRequests, m.httpBytes, m.httpDuration} {
+	for _, c := range []prometheus.Collector{m.rtmpConns, m.refused, m.live, m.ingestBytes, m.segments, m.archiveErrors, m.httpRequests, m.httpBytes, m.httpDuration} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -65,6 +65,7 @@ func (s *session) onVideo(ts uint32, payload io.Reader) error {
 	if err != nil {
 		return err
 	}
+	s.o.metrics.ingestBytes.WithLabelValues(s.stream).Add(float64(len(body)))
 	tag := videoTag(ts, v, body)
 	if v.AVCPacketType == flvtag.AVCPacketTypeSequenceHeader {
 		vi, err := parseAVCConfig(body)
@@ -105,6 +106,7 @@ func (s *session) onAudio(ts uint32, payload io.Reader) error {
 	if err != nil {
 		return err
 	}
+	s.o.metrics.ingestBytes.WithLabelValues(s.stream).Add(float64(len(body)))
 	tag := audioTag(ts, a, body)
 	if a.AACPacketType == flvtag.AACPacketTypeSequenceHeader {
 		ai, err := parseAACConfig(body)
