@@ -196,4 +196,3 @@ func FuzzHTTPRequests(f *testing.F) {
 		}
 	})
 }
-
