@@ -61,14 +61,24 @@ func cacheFor(v view) string {
 	return cacheLive
 }
 
-func (o *Origin) serveMaster(w http.ResponseWriter, r *http.Request) {
+// readyView snapshots the stream of a manifest request, answering 404 while
+// the stream has no segments in every rendition yet.
+func (o *Origin) readyView(w http.ResponseWriter, r *http.Request) (view, bool) {
 	b := o.broadcastFor(w, r)
 	if b == nil {
-		return
+		return view{}, false
 	}
 	v := b.snapshot()
 	if !ready(v) {
 		httpError(w, http.StatusNotFound, "stream is starting; no segments yet")
+		return view{}, false
+	}
+	return v, true
+}
+
+func (o *Origin) serveMaster(w http.ResponseWriter, r *http.Request) {
+	v, ok := o.readyView(w, r)
+	if !ok {
 		return
 	}
 	o.writeManifest(w, v, "application/vnd.apple.mpegurl")(manifest.HLSMultivariant(o.manifestRenditions(v)))
@@ -98,13 +108,8 @@ func (o *Origin) serveMediaPlaylist(w http.ResponseWriter, r *http.Request) {
 }
 
 func (o *Origin) serveMPD(w http.ResponseWriter, r *http.Request) {
-	b := o.broadcastFor(w, r)
-	if b == nil {
-		return
-	}
-	v := b.snapshot()
-	if !ready(v) {
-		httpError(w, http.StatusNotFound, "stream is starting; no segments yet")
+	v, ok := o.readyView(w, r)
+	if !ok {
 		return
 	}
 	o.writeManifest(w, v, "application/dash+xml")(manifest.DASHManifest(manifest.DASH{
