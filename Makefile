@@ -5,7 +5,7 @@ GO ?= go
 BIN := bin/canopy
 FUZZTIME ?= 1m
 
-.PHONY: dev build test setup vet fmt-check bench fuzz clean
+.PHONY: dev build test setup vet fmt-check bench fuzz proto clean
 
 dev: setup build
 	./$(BIN) dev
@@ -36,6 +36,11 @@ fuzz:
 	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
 	    echo "== $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg; \
 	  done; done
+
+# Regenerate protobuf code (needs protoc and protoc-gen-go v1.36.12; the
+# generated files are committed, so building never needs this).
+proto:
+	protoc --go_out=. --go_opt=module=github.com/canopylive/canopy proto/treepb/tree.proto
 
 clean:
 	rm -rf bin
