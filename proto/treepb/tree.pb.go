@@ -345,8 +345,174 @@ func (x *Skipped) GetToSequence() uint64 {
 	return 0
 }
 
-// TreeMessage is what a parent sends down (Segment, Skipped) and a child
-// sends up (Subscribe).
+// Rendition describes one rung, so a node can write the multivariant
+// playlist without parsing init segments.
+type Rendition struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Width         uint32                 `protobuf:"varint,2,opt,name=width,proto3" json:"width,omitempty"`
+	Height        uint32                 `protobuf:"varint,3,opt,name=height,proto3" json:"height,omitempty"`
+	Codecs        string                 `protobuf:"bytes,4,opt,name=codecs,proto3" json:"codecs,omitempty"`
+	FrameRate     float64                `protobuf:"fixed64,5,opt,name=frame_rate,json=frameRate,proto3" json:"frame_rate,omitempty"`
+	Bandwidth     uint64                 `protobuf:"varint,6,opt,name=bandwidth,proto3" json:"bandwidth,omitempty"` // peak bits/s
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Rendition) Reset() {
+	*x = Rendition{}
+	mi := &file_proto_treepb_tree_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Rendition) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Rendition) ProtoMessage() {}
+
+func (x *Rendition) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_treepb_tree_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Rendition.ProtoReflect.Descriptor instead.
+func (*Rendition) Descriptor() ([]byte, []int) {
+	return file_proto_treepb_tree_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *Rendition) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Rendition) GetWidth() uint32 {
+	if x != nil {
+		return x.Width
+	}
+	return 0
+}
+
+func (x *Rendition) GetHeight() uint32 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
+}
+
+func (x *Rendition) GetCodecs() string {
+	if x != nil {
+		return x.Codecs
+	}
+	return ""
+}
+
+func (x *Rendition) GetFrameRate() float64 {
+	if x != nil {
+		return x.FrameRate
+	}
+	return 0
+}
+
+func (x *Rendition) GetBandwidth() uint64 {
+	if x != nil {
+		return x.Bandwidth
+	}
+	return 0
+}
+
+// StreamInfo describes the current broadcast of a stream. A parent sends it
+// after Subscribe and whenever it changes. It is not signed: it only steers
+// playlists; every segment a player gets is still checked against its
+// signed record.
+type StreamInfo struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	Stream            string                 `protobuf:"bytes,1,opt,name=stream,proto3" json:"stream,omitempty"`
+	Broadcast         string                 `protobuf:"bytes,2,opt,name=broadcast,proto3" json:"broadcast,omitempty"`
+	Renditions        []*Rendition           `protobuf:"bytes,3,rep,name=renditions,proto3" json:"renditions,omitempty"`
+	Ended             bool                   `protobuf:"varint,4,opt,name=ended,proto3" json:"ended,omitempty"`
+	SegmentDurationMs uint32                 `protobuf:"varint,5,opt,name=segment_duration_ms,json=segmentDurationMs,proto3" json:"segment_duration_ms,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *StreamInfo) Reset() {
+	*x = StreamInfo{}
+	mi := &file_proto_treepb_tree_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StreamInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StreamInfo) ProtoMessage() {}
+
+func (x *StreamInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_treepb_tree_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StreamInfo.ProtoReflect.Descriptor instead.
+func (*StreamInfo) Descriptor() ([]byte, []int) {
+	return file_proto_treepb_tree_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *StreamInfo) GetStream() string {
+	if x != nil {
+		return x.Stream
+	}
+	return ""
+}
+
+func (x *StreamInfo) GetBroadcast() string {
+	if x != nil {
+		return x.Broadcast
+	}
+	return ""
+}
+
+func (x *StreamInfo) GetRenditions() []*Rendition {
+	if x != nil {
+		return x.Renditions
+	}
+	return nil
+}
+
+func (x *StreamInfo) GetEnded() bool {
+	if x != nil {
+		return x.Ended
+	}
+	return false
+}
+
+func (x *StreamInfo) GetSegmentDurationMs() uint32 {
+	if x != nil {
+		return x.SegmentDurationMs
+	}
+	return 0
+}
+
+// TreeMessage is what a parent sends down (StreamInfo, Segment, Skipped)
+// and a child sends up (Subscribe).
 type TreeMessage struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Types that are valid to be assigned to Msg:
@@ -354,6 +520,7 @@ type TreeMessage struct {
 	//	*TreeMessage_Subscribe
 	//	*TreeMessage_Segment
 	//	*TreeMessage_Skipped
+	//	*TreeMessage_Info
 	Msg           isTreeMessage_Msg `protobuf_oneof:"msg"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -361,7 +528,7 @@ type TreeMessage struct {
 
 func (x *TreeMessage) Reset() {
 	*x = TreeMessage{}
-	mi := &file_proto_treepb_tree_proto_msgTypes[4]
+	mi := &file_proto_treepb_tree_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -373,7 +540,7 @@ func (x *TreeMessage) String() string {
 func (*TreeMessage) ProtoMessage() {}
 
 func (x *TreeMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_treepb_tree_proto_msgTypes[4]
+	mi := &file_proto_treepb_tree_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -386,7 +553,7 @@ func (x *TreeMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TreeMessage.ProtoReflect.Descriptor instead.
 func (*TreeMessage) Descriptor() ([]byte, []int) {
-	return file_proto_treepb_tree_proto_rawDescGZIP(), []int{4}
+	return file_proto_treepb_tree_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *TreeMessage) GetMsg() isTreeMessage_Msg {
@@ -423,6 +590,15 @@ func (x *TreeMessage) GetSkipped() *Skipped {
 	return nil
 }
 
+func (x *TreeMessage) GetInfo() *StreamInfo {
+	if x != nil {
+		if x, ok := x.Msg.(*TreeMessage_Info); ok {
+			return x.Info
+		}
+	}
+	return nil
+}
+
 type isTreeMessage_Msg interface {
 	isTreeMessage_Msg()
 }
@@ -439,11 +615,17 @@ type TreeMessage_Skipped struct {
 	Skipped *Skipped `protobuf:"bytes,3,opt,name=skipped,proto3,oneof"`
 }
 
+type TreeMessage_Info struct {
+	Info *StreamInfo `protobuf:"bytes,4,opt,name=info,proto3,oneof"`
+}
+
 func (*TreeMessage_Subscribe) isTreeMessage_Msg() {}
 
 func (*TreeMessage_Segment) isTreeMessage_Msg() {}
 
 func (*TreeMessage_Skipped) isTreeMessage_Msg() {}
+
+func (*TreeMessage_Info) isTreeMessage_Msg() {}
 
 type Peer struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -455,7 +637,7 @@ type Peer struct {
 
 func (x *Peer) Reset() {
 	*x = Peer{}
-	mi := &file_proto_treepb_tree_proto_msgTypes[5]
+	mi := &file_proto_treepb_tree_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -467,7 +649,7 @@ func (x *Peer) String() string {
 func (*Peer) ProtoMessage() {}
 
 func (x *Peer) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_treepb_tree_proto_msgTypes[5]
+	mi := &file_proto_treepb_tree_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -480,7 +662,7 @@ func (x *Peer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Peer.ProtoReflect.Descriptor instead.
 func (*Peer) Descriptor() ([]byte, []int) {
-	return file_proto_treepb_tree_proto_rawDescGZIP(), []int{5}
+	return file_proto_treepb_tree_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Peer) GetId() string {
@@ -511,7 +693,7 @@ type Hello struct {
 
 func (x *Hello) Reset() {
 	*x = Hello{}
-	mi := &file_proto_treepb_tree_proto_msgTypes[6]
+	mi := &file_proto_treepb_tree_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -523,7 +705,7 @@ func (x *Hello) String() string {
 func (*Hello) ProtoMessage() {}
 
 func (x *Hello) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_treepb_tree_proto_msgTypes[6]
+	mi := &file_proto_treepb_tree_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -536,7 +718,7 @@ func (x *Hello) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Hello.ProtoReflect.Descriptor instead.
 func (*Hello) Descriptor() ([]byte, []int) {
-	return file_proto_treepb_tree_proto_rawDescGZIP(), []int{6}
+	return file_proto_treepb_tree_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Hello) GetSelf() *Peer {
@@ -584,7 +766,7 @@ type Rtt struct {
 
 func (x *Rtt) Reset() {
 	*x = Rtt{}
-	mi := &file_proto_treepb_tree_proto_msgTypes[7]
+	mi := &file_proto_treepb_tree_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -596,7 +778,7 @@ func (x *Rtt) String() string {
 func (*Rtt) ProtoMessage() {}
 
 func (x *Rtt) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_treepb_tree_proto_msgTypes[7]
+	mi := &file_proto_treepb_tree_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -609,7 +791,7 @@ func (x *Rtt) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Rtt.ProtoReflect.Descriptor instead.
 func (*Rtt) Descriptor() ([]byte, []int) {
-	return file_proto_treepb_tree_proto_rawDescGZIP(), []int{7}
+	return file_proto_treepb_tree_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Rtt) GetPeer() string {
@@ -638,7 +820,7 @@ type StreamState struct {
 
 func (x *StreamState) Reset() {
 	*x = StreamState{}
-	mi := &file_proto_treepb_tree_proto_msgTypes[8]
+	mi := &file_proto_treepb_tree_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -650,7 +832,7 @@ func (x *StreamState) String() string {
 func (*StreamState) ProtoMessage() {}
 
 func (x *StreamState) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_treepb_tree_proto_msgTypes[8]
+	mi := &file_proto_treepb_tree_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -663,7 +845,7 @@ func (x *StreamState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StreamState.ProtoReflect.Descriptor instead.
 func (*StreamState) Descriptor() ([]byte, []int) {
-	return file_proto_treepb_tree_proto_rawDescGZIP(), []int{8}
+	return file_proto_treepb_tree_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *StreamState) GetStream() string {
@@ -706,7 +888,7 @@ type Heartbeat struct {
 
 func (x *Heartbeat) Reset() {
 	*x = Heartbeat{}
-	mi := &file_proto_treepb_tree_proto_msgTypes[9]
+	mi := &file_proto_treepb_tree_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -718,7 +900,7 @@ func (x *Heartbeat) String() string {
 func (*Heartbeat) ProtoMessage() {}
 
 func (x *Heartbeat) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_treepb_tree_proto_msgTypes[9]
+	mi := &file_proto_treepb_tree_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -731,7 +913,7 @@ func (x *Heartbeat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Heartbeat.ProtoReflect.Descriptor instead.
 func (*Heartbeat) Descriptor() ([]byte, []int) {
-	return file_proto_treepb_tree_proto_rawDescGZIP(), []int{9}
+	return file_proto_treepb_tree_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Heartbeat) GetRtts() []*Rtt {
@@ -767,7 +949,7 @@ type Report struct {
 
 func (x *Report) Reset() {
 	*x = Report{}
-	mi := &file_proto_treepb_tree_proto_msgTypes[10]
+	mi := &file_proto_treepb_tree_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -779,7 +961,7 @@ func (x *Report) String() string {
 func (*Report) ProtoMessage() {}
 
 func (x *Report) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_treepb_tree_proto_msgTypes[10]
+	mi := &file_proto_treepb_tree_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -792,7 +974,7 @@ func (x *Report) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Report.ProtoReflect.Descriptor instead.
 func (*Report) Descriptor() ([]byte, []int) {
-	return file_proto_treepb_tree_proto_rawDescGZIP(), []int{10}
+	return file_proto_treepb_tree_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Report) GetPeer() string {
@@ -831,7 +1013,7 @@ type Assignment struct {
 
 func (x *Assignment) Reset() {
 	*x = Assignment{}
-	mi := &file_proto_treepb_tree_proto_msgTypes[11]
+	mi := &file_proto_treepb_tree_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -843,7 +1025,7 @@ func (x *Assignment) String() string {
 func (*Assignment) ProtoMessage() {}
 
 func (x *Assignment) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_treepb_tree_proto_msgTypes[11]
+	mi := &file_proto_treepb_tree_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -856,7 +1038,7 @@ func (x *Assignment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Assignment.ProtoReflect.Descriptor instead.
 func (*Assignment) Descriptor() ([]byte, []int) {
-	return file_proto_treepb_tree_proto_rawDescGZIP(), []int{11}
+	return file_proto_treepb_tree_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Assignment) GetStream() string {
@@ -909,7 +1091,7 @@ type TrackerMessage struct {
 
 func (x *TrackerMessage) Reset() {
 	*x = TrackerMessage{}
-	mi := &file_proto_treepb_tree_proto_msgTypes[12]
+	mi := &file_proto_treepb_tree_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -921,7 +1103,7 @@ func (x *TrackerMessage) String() string {
 func (*TrackerMessage) ProtoMessage() {}
 
 func (x *TrackerMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_treepb_tree_proto_msgTypes[12]
+	mi := &file_proto_treepb_tree_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -934,7 +1116,7 @@ func (x *TrackerMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrackerMessage.ProtoReflect.Descriptor instead.
 func (*TrackerMessage) Descriptor() ([]byte, []int) {
-	return file_proto_treepb_tree_proto_rawDescGZIP(), []int{12}
+	return file_proto_treepb_tree_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *TrackerMessage) GetMsg() isTrackerMessage_Msg {
@@ -1040,11 +1222,29 @@ const file_proto_treepb_tree_proto_rawDesc = "" +
 	"\x06stream\x18\x01 \x01(\tR\x06stream\x12#\n" +
 	"\rfrom_sequence\x18\x02 \x01(\x04R\ffromSequence\x12\x1f\n" +
 	"\vto_sequence\x18\x03 \x01(\x04R\n" +
-	"toSequence\"\xb9\x01\n" +
+	"toSequence\"\xa2\x01\n" +
+	"\tRendition\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
+	"\x05width\x18\x02 \x01(\rR\x05width\x12\x16\n" +
+	"\x06height\x18\x03 \x01(\rR\x06height\x12\x16\n" +
+	"\x06codecs\x18\x04 \x01(\tR\x06codecs\x12\x1d\n" +
+	"\n" +
+	"frame_rate\x18\x05 \x01(\x01R\tframeRate\x12\x1c\n" +
+	"\tbandwidth\x18\x06 \x01(\x04R\tbandwidth\"\xc3\x01\n" +
+	"\n" +
+	"StreamInfo\x12\x16\n" +
+	"\x06stream\x18\x01 \x01(\tR\x06stream\x12\x1c\n" +
+	"\tbroadcast\x18\x02 \x01(\tR\tbroadcast\x129\n" +
+	"\n" +
+	"renditions\x18\x03 \x03(\v2\x19.canopy.tree.v1.RenditionR\n" +
+	"renditions\x12\x14\n" +
+	"\x05ended\x18\x04 \x01(\bR\x05ended\x12.\n" +
+	"\x13segment_duration_ms\x18\x05 \x01(\rR\x11segmentDurationMs\"\xeb\x01\n" +
 	"\vTreeMessage\x129\n" +
 	"\tsubscribe\x18\x01 \x01(\v2\x19.canopy.tree.v1.SubscribeH\x00R\tsubscribe\x123\n" +
 	"\asegment\x18\x02 \x01(\v2\x17.canopy.tree.v1.SegmentH\x00R\asegment\x123\n" +
-	"\askipped\x18\x03 \x01(\v2\x17.canopy.tree.v1.SkippedH\x00R\askippedB\x05\n" +
+	"\askipped\x18\x03 \x01(\v2\x17.canopy.tree.v1.SkippedH\x00R\askipped\x120\n" +
+	"\x04info\x18\x04 \x01(\v2\x1a.canopy.tree.v1.StreamInfoH\x00R\x04infoB\x05\n" +
 	"\x03msg\",\n" +
 	"\x04Peer\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
@@ -1102,42 +1302,46 @@ func file_proto_treepb_tree_proto_rawDescGZIP() []byte {
 	return file_proto_treepb_tree_proto_rawDescData
 }
 
-var file_proto_treepb_tree_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_proto_treepb_tree_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_proto_treepb_tree_proto_goTypes = []any{
 	(*SegmentRecord)(nil),  // 0: canopy.tree.v1.SegmentRecord
 	(*Subscribe)(nil),      // 1: canopy.tree.v1.Subscribe
 	(*Segment)(nil),        // 2: canopy.tree.v1.Segment
 	(*Skipped)(nil),        // 3: canopy.tree.v1.Skipped
-	(*TreeMessage)(nil),    // 4: canopy.tree.v1.TreeMessage
-	(*Peer)(nil),           // 5: canopy.tree.v1.Peer
-	(*Hello)(nil),          // 6: canopy.tree.v1.Hello
-	(*Rtt)(nil),            // 7: canopy.tree.v1.Rtt
-	(*StreamState)(nil),    // 8: canopy.tree.v1.StreamState
-	(*Heartbeat)(nil),      // 9: canopy.tree.v1.Heartbeat
-	(*Report)(nil),         // 10: canopy.tree.v1.Report
-	(*Assignment)(nil),     // 11: canopy.tree.v1.Assignment
-	(*TrackerMessage)(nil), // 12: canopy.tree.v1.TrackerMessage
+	(*Rendition)(nil),      // 4: canopy.tree.v1.Rendition
+	(*StreamInfo)(nil),     // 5: canopy.tree.v1.StreamInfo
+	(*TreeMessage)(nil),    // 6: canopy.tree.v1.TreeMessage
+	(*Peer)(nil),           // 7: canopy.tree.v1.Peer
+	(*Hello)(nil),          // 8: canopy.tree.v1.Hello
+	(*Rtt)(nil),            // 9: canopy.tree.v1.Rtt
+	(*StreamState)(nil),    // 10: canopy.tree.v1.StreamState
+	(*Heartbeat)(nil),      // 11: canopy.tree.v1.Heartbeat
+	(*Report)(nil),         // 12: canopy.tree.v1.Report
+	(*Assignment)(nil),     // 13: canopy.tree.v1.Assignment
+	(*TrackerMessage)(nil), // 14: canopy.tree.v1.TrackerMessage
 }
 var file_proto_treepb_tree_proto_depIdxs = []int32{
 	0,  // 0: canopy.tree.v1.Segment.record:type_name -> canopy.tree.v1.SegmentRecord
-	1,  // 1: canopy.tree.v1.TreeMessage.subscribe:type_name -> canopy.tree.v1.Subscribe
-	2,  // 2: canopy.tree.v1.TreeMessage.segment:type_name -> canopy.tree.v1.Segment
-	3,  // 3: canopy.tree.v1.TreeMessage.skipped:type_name -> canopy.tree.v1.Skipped
-	5,  // 4: canopy.tree.v1.Hello.self:type_name -> canopy.tree.v1.Peer
-	7,  // 5: canopy.tree.v1.Heartbeat.rtts:type_name -> canopy.tree.v1.Rtt
-	8,  // 6: canopy.tree.v1.Heartbeat.streams:type_name -> canopy.tree.v1.StreamState
-	5,  // 7: canopy.tree.v1.Assignment.parent:type_name -> canopy.tree.v1.Peer
-	5,  // 8: canopy.tree.v1.Assignment.backup:type_name -> canopy.tree.v1.Peer
-	5,  // 9: canopy.tree.v1.Assignment.candidates:type_name -> canopy.tree.v1.Peer
-	6,  // 10: canopy.tree.v1.TrackerMessage.hello:type_name -> canopy.tree.v1.Hello
-	9,  // 11: canopy.tree.v1.TrackerMessage.heartbeat:type_name -> canopy.tree.v1.Heartbeat
-	10, // 12: canopy.tree.v1.TrackerMessage.report:type_name -> canopy.tree.v1.Report
-	11, // 13: canopy.tree.v1.TrackerMessage.assignment:type_name -> canopy.tree.v1.Assignment
-	14, // [14:14] is the sub-list for method output_type
-	14, // [14:14] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	4,  // 1: canopy.tree.v1.StreamInfo.renditions:type_name -> canopy.tree.v1.Rendition
+	1,  // 2: canopy.tree.v1.TreeMessage.subscribe:type_name -> canopy.tree.v1.Subscribe
+	2,  // 3: canopy.tree.v1.TreeMessage.segment:type_name -> canopy.tree.v1.Segment
+	3,  // 4: canopy.tree.v1.TreeMessage.skipped:type_name -> canopy.tree.v1.Skipped
+	5,  // 5: canopy.tree.v1.TreeMessage.info:type_name -> canopy.tree.v1.StreamInfo
+	7,  // 6: canopy.tree.v1.Hello.self:type_name -> canopy.tree.v1.Peer
+	9,  // 7: canopy.tree.v1.Heartbeat.rtts:type_name -> canopy.tree.v1.Rtt
+	10, // 8: canopy.tree.v1.Heartbeat.streams:type_name -> canopy.tree.v1.StreamState
+	7,  // 9: canopy.tree.v1.Assignment.parent:type_name -> canopy.tree.v1.Peer
+	7,  // 10: canopy.tree.v1.Assignment.backup:type_name -> canopy.tree.v1.Peer
+	7,  // 11: canopy.tree.v1.Assignment.candidates:type_name -> canopy.tree.v1.Peer
+	8,  // 12: canopy.tree.v1.TrackerMessage.hello:type_name -> canopy.tree.v1.Hello
+	11, // 13: canopy.tree.v1.TrackerMessage.heartbeat:type_name -> canopy.tree.v1.Heartbeat
+	12, // 14: canopy.tree.v1.TrackerMessage.report:type_name -> canopy.tree.v1.Report
+	13, // 15: canopy.tree.v1.TrackerMessage.assignment:type_name -> canopy.tree.v1.Assignment
+	16, // [16:16] is the sub-list for method output_type
+	16, // [16:16] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_proto_treepb_tree_proto_init() }
@@ -1145,12 +1349,13 @@ func file_proto_treepb_tree_proto_init() {
 	if File_proto_treepb_tree_proto != nil {
 		return
 	}
-	file_proto_treepb_tree_proto_msgTypes[4].OneofWrappers = []any{
+	file_proto_treepb_tree_proto_msgTypes[6].OneofWrappers = []any{
 		(*TreeMessage_Subscribe)(nil),
 		(*TreeMessage_Segment)(nil),
 		(*TreeMessage_Skipped)(nil),
+		(*TreeMessage_Info)(nil),
 	}
-	file_proto_treepb_tree_proto_msgTypes[12].OneofWrappers = []any{
+	file_proto_treepb_tree_proto_msgTypes[14].OneofWrappers = []any{
 		(*TrackerMessage_Hello)(nil),
 		(*TrackerMessage_Heartbeat)(nil),
 		(*TrackerMessage_Report)(nil),
@@ -1162,7 +1367,7 @@ func file_proto_treepb_tree_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_proto_treepb_tree_proto_rawDesc), len(file_proto_treepb_tree_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   13,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
