@@ -160,6 +160,9 @@ func (h *hub) endLocked(sl *slot, b *broadcast) {
 		if err := h.o.store.PutMeta(b.meta()); err != nil {
 			h.o.log.Error("archive broadcast metadata", "stream", b.stream, "err", err)
 		}
+		if h.o.p.Feed != nil {
+			h.o.p.Feed.Ended(h.o.describe(b))
+		}
 	}
 }
 

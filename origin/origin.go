@@ -42,6 +42,7 @@ type Params struct {
 	DVRWindow          time.Duration // default 10m
 	CORSOrigins        []string      // default "*"
 	LogDir             string        // ffmpeg logs
+	Feed               Feed          // optional: receives every sealed segment (the relay tree's root)
 	Logger             *slog.Logger
 	Registry           *prometheus.Registry
 	Now                func() time.Time

@@ -3,11 +3,13 @@ package origin_test
 import (
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/canopylive/canopy/internal/testsrc"
 	"github.com/canopylive/canopy/origin"
+	"github.com/canopylive/canopy/proto"
 )
 
 // TestReconnectThenVOD is acceptance 6: a publisher that comes back within
@@ -18,7 +20,13 @@ func TestReconnectThenVOD(t *testing.T) {
 	keys := []origin.StreamKey{{ID: "talk", Key: "talk-secret-key"}}
 	key := newKey(t)
 	grace := 4 * time.Second
-	e := startOrigin(t, dir, keys, key, func(p *origin.Params) { p.ReconnectGrace = grace })
+	feed := &recordingFeed{}
+	e := startOrigin(t, dir, keys, key, func(p *origin.Params) {
+		p.ReconnectGrace = grace
+		if p.Feed == nil {
+			p.Feed = feed
+		}
+	})
 	src := testsrc.Params{Width: 640, Height: 360, FPS: 30, Audio: true, Realtime: true, Bitrate: "600k"}
 
 	first := e.publish("talk-secret-key", src)
@@ -60,6 +68,12 @@ func TestReconnectThenVOD(t *testing.T) {
 	})
 	checkVOD(t, e)
 
+	// The feed (the relay tree's root) saw every segment and the end.
+	fed, ended := feed.counts()
+	if want := len(e.records("talk", "144p")) * len(e.streamInfo("talk").Renditions); fed != want || ended != 1 {
+		t.Errorf("feed got %d segments and %d ends; want %d and 1", fed, ended, want)
+	}
+
 	// Restart the origin on the same archive: still VOD.
 	if err := e.o.Close(); err != nil {
 		t.Fatal(err)
@@ -69,6 +83,34 @@ func TestReconnectThenVOD(t *testing.T) {
 	if got := e.streamInfo("talk"); !got.Ended || got.Broadcast != broadcast {
 		t.Errorf("after restart: %+v", got)
 	}
+}
+
+// recordingFeed counts what the origin feeds to the relay tree.
+type recordingFeed struct {
+	mu         sync.Mutex
+	segs, ends int
+}
+
+func (f *recordingFeed) Segment(d origin.Description, rec proto.Segment, data []byte) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if d.Stream == rec.Stream && uint64(len(data)) == rec.Length {
+		f.segs++
+	}
+}
+
+func (f *recordingFeed) Ended(d origin.Description) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if d.Ended {
+		f.ends++
+	}
+}
+
+func (f *recordingFeed) counts() (int, int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.segs, f.ends
 }
 
 // checkVOD asserts the broadcast is a complete VOD that ffprobe plays.

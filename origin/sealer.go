@@ -109,13 +109,21 @@ func (s *sealer) sealColumn(ep *epochState, col map[string]transcode.Output) {
 		data = append(data, out.Data)
 	}
 	s.b.addColumn(recs, data)
+	var d Description
+	if s.o.p.Feed != nil {
+		d = s.o.describe(s.b)
+	}
 	for i, rec := range recs {
 		s.archive(rec, data[i])
 		s.o.metrics.segments.WithLabelValues(s.b.stream, rec.Rendition).Inc()
+		if s.o.p.Feed != nil {
+			s.o.p.Feed.Segment(d, rec, data[i])
+		}
 	}
 }
 
 func (s *sealer) sealInits(ep *epochState) {
+	recs := make([]proto.Segment, 0, len(s.renditions))
 	for _, name := range s.renditions {
 		out := ep.inits[name]
 		rec := proto.Seal(proto.Segment{
@@ -124,6 +132,13 @@ func (s *sealer) sealInits(ep *epochState) {
 		}, out.Data, s.o.key)
 		s.b.addInit(rec, out.Data, out.Codecs, out.Width, out.Height)
 		s.archive(rec, out.Data)
+		recs = append(recs, rec)
+	}
+	if s.o.p.Feed != nil {
+		d := s.o.describe(s.b)
+		for i, rec := range recs {
+			s.o.p.Feed.Segment(d, rec, ep.inits[s.renditions[i]].Data)
+		}
 	}
 	if err := s.o.store.PutMeta(s.b.meta()); err != nil {
 		s.log.Error("archive broadcast metadata", "err", err)
