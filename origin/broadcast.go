@@ -34,7 +34,8 @@ type broadcast struct {
 	window     time.Duration
 	bytes      map[string]int64 // per rendition, for average bandwidth
 	seconds    map[string]float64
-	peak       map[string]int // peak segment bits/s per rendition
+	peak       map[string]int           // peak segment bits/s per rendition
+	anchors    map[uint32]proto.Segment // first media record of each discontinuity (first rendition)
 }
 
 func newBroadcast(stream, id string, window time.Duration) *broadcast {
@@ -45,6 +46,7 @@ func newBroadcast(stream, id string, window time.Duration) *broadcast {
 		bytes:   map[string]int64{},
 		seconds: map[string]float64{},
 		peak:    map[string]int{},
+		anchors: map[uint32]proto.Segment{},
 	}
 }
 
@@ -95,6 +97,9 @@ func (b *broadcast) addColumn(recs []proto.Segment, data [][]byte) {
 		b.account(rec)
 	}
 	if len(recs) > 0 {
+		if _, ok := b.anchors[recs[0].Discontinuity]; !ok {
+			b.anchors[recs[0].Discontinuity] = recs[0]
+		}
 		b.nextSeq = recs[0].Sequence + 1
 		b.evict(recs[0].ProgramDateTime)
 	}
@@ -152,6 +157,9 @@ func loadArchived(a Archived, window time.Duration) *broadcast {
 			if b.started.IsZero() {
 				b.started = rec.ProgramDateTime
 			}
+			if _, ok := b.anchors[rec.Discontinuity]; !ok && len(b.renditions) > 0 && rec.Rendition == b.renditions[0].Name {
+				b.anchors[rec.Discontinuity] = rec
+			}
 			b.media[rec.Rendition] = append(b.media[rec.Rendition], entry{rec: rec})
 			b.account(rec)
 			b.hasSegs = true
@@ -175,6 +183,7 @@ type view struct {
 	started    time.Time
 	segments   map[string][]proto.Segment // the playlist window (all when ended)
 	peak, avg  map[string]int
+	anchors    map[uint32]proto.Segment
 }
 
 // snapshot copies the current playlist window: the DVR window while live,
@@ -186,6 +195,10 @@ func (b *broadcast) snapshot() view {
 		stream: b.stream, id: b.id, renditions: append([]RenditionInfo(nil), b.renditions...),
 		live: b.live, ended: b.ended, started: b.started,
 		segments: map[string][]proto.Segment{}, peak: map[string]int{}, avg: map[string]int{},
+		anchors: make(map[uint32]proto.Segment, len(b.anchors)),
+	}
+	for d, a := range b.anchors {
+		v.anchors[d] = a
 	}
 	for _, r := range b.renditions {
 		list := b.media[r.Name]

@@ -120,6 +120,7 @@ func (o *Origin) serveMPD(w http.ResponseWriter, r *http.Request) {
 		Now:               o.now(),
 		SegmentDuration:   o.p.Transcode.SegmentDuration,
 		TimeShiftBuffer:   o.p.DVRWindow,
+		PeriodAnchors:     v.anchors,
 	}))
 }
 

@@ -45,6 +45,11 @@ type DASH struct {
 	// Otherwise a live MPD carries Now as a direct UTCTiming value, so
 	// players do not fall back to a third-party time server.
 	UTCTimingURL string
+	// PeriodAnchors, optional, holds the first media segment ever sealed in
+	// each discontinuity (of the first rendition). A Period then starts at
+	// its anchor even after the live window has dropped the anchor, so a
+	// Period's start and presentationTimeOffset never move (DASH-IF IOP).
+	PeriodAnchors map[uint32]proto.Segment
 }
 
 // DASHManifest renders an MPD (isoff-live profile) of one video
@@ -119,7 +124,11 @@ func DASHManifest(d DASH) ([]byte, error) {
 // and returns the Period and its end relative to avail.
 func (d *DASH) period(rs []Rendition, lo, hi int, avail time.Time) (periodXML, time.Duration, error) {
 	first := d.Segments[rs[0].Name][lo]
-	start := first.ProgramDateTime.Sub(avail)
+	anchor := first
+	if a, ok := d.PeriodAnchors[first.Discontinuity]; ok && a.Start <= first.Start && !a.ProgramDateTime.IsZero() {
+		anchor = a
+	}
+	start := anchor.ProgramDateTime.Sub(avail)
 	if start < 0 {
 		return periodXML{}, 0, fmt.Errorf("%w: discontinuity %d starts at %v, before availability start %v",
 			ErrInvalidParams, first.Discontinuity, first.ProgramDateTime, avail)
@@ -127,7 +136,7 @@ func (d *DASH) period(rs []Rendition, lo, hi int, avail time.Time) (periodXML, t
 	templates := make([]segmentTemplateXML, len(rs))
 	shared := true
 	for i, r := range rs {
-		templates[i] = template(d.Segments[r.Name][lo:hi])
+		templates[i] = template(d.Segments[r.Name][lo:hi], anchor.Start)
 		shared = shared && equalTemplates(&templates[i], &templates[0])
 	}
 	p := periodXML{
@@ -158,20 +167,20 @@ func (d *DASH) period(rs []Rendition, lo, hi int, avail time.Time) (periodXML, t
 		p.AdaptationSet.Representations = append(p.AdaptationSet.Representations, rep)
 	}
 	last := d.Segments[rs[0].Name][hi-1]
-	return p, start + last.Start + last.Duration - first.Start, nil
+	return p, start + last.Start + last.Duration - anchor.Start, nil
 }
 
 // template builds the SegmentTemplate of one rendition's segments within
 // one discontinuity. Times are rounded to milliseconds from the media
 // timeline, so rounding never opens gaps between segments that touch; t is
 // written on the first entry and wherever there is a real gap or overlap.
-func template(segs []proto.Segment) segmentTemplateXML {
+func template(segs []proto.Segment, offset time.Duration) segmentTemplateXML {
 	st := segmentTemplateXML{
 		Timescale:              dashTimescale,
 		Initialization:         "$RepresentationID$/" + initFileName(segs[0].Discontinuity),
 		Media:                  "$RepresentationID$/$Number$.m4s",
 		StartNumber:            segs[0].Sequence,
-		PresentationTimeOffset: roundMS(segs[0].Start),
+		PresentationTimeOffset: roundMS(offset),
 	}
 	var next int64 // expected t of the next segment if it follows on
 	for i, s := range segs {

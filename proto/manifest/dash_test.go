@@ -362,3 +362,33 @@ func TestDASHFrameRate(t *testing.T) {
 		}
 	}
 }
+
+// TestDASHPeriodAnchors: once the live window drops the first segments of
+// a discontinuity, the Period still starts where it did.
+func TestDASHPeriodAnchors(t *testing.T) {
+	all := twoDiscontinuities()
+	window := all[2:] // seq 12 onwards: the window lost seq 10 and 11
+	for _, tc := range []struct {
+		name    string
+		anchors map[uint32]proto.Segment
+		start   string
+		pto     int64
+	}{
+		{"no anchors: period follows the window", nil, "PT24S", 24_000},
+		{"anchored: period stays put", map[uint32]proto.Segment{0: all[0], 1: all[4]}, "PT20S", 20_000},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := DASHManifest(DASH{Renditions: ladder, Segments: perRendition(window), Live: true,
+				AvailabilityStart: t0, Now: t0.Add(50 * time.Second), SegmentDuration: 2 * time.Second,
+				TimeShiftBuffer: 10 * time.Minute, PeriodAnchors: tc.anchors})
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := parseMPD(t, out).Periods[0]
+			if p.Start != tc.start || p.AdaptationSets[0].Template.PTO != tc.pto || p.AdaptationSets[0].Template.Start != 12 {
+				t.Errorf("period start %s, PTO %d, startNumber %d; want %s, %d, 12", p.Start,
+					p.AdaptationSets[0].Template.PTO, p.AdaptationSets[0].Template.Start, tc.start, tc.pto)
+			}
+		})
+	}
+}
