@@ -29,8 +29,8 @@ type RenditionJSON struct {
 	Codecs    string `json:"codecs,omitempty"`
 }
 
-// OriginInfo is GET /api/v1/origin. PeerID and Addrs are filled once the
-// origin is a libp2p host (relay tree).
+// OriginInfo is GET /api/v1/origin: the key every segment is signed with,
+// and the libp2p identity of the relay tree's root when there is one.
 type OriginInfo struct {
 	PublicKey       string   `json:"public_key"`
 	KeyAlgorithm    string   `json:"key_algorithm"`
@@ -69,12 +69,16 @@ func (o *Origin) serveStreams(w http.ResponseWriter, _ *http.Request) {
 }
 
 func (o *Origin) serveOriginInfo(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, OriginInfo{
+	info := OriginInfo{
 		PublicKey:       proto.EncodePublicKey(o.PublicKey()),
 		KeyAlgorithm:    "ed25519",
 		SegmentDuration: o.p.Transcode.SegmentDuration.Seconds(),
 		Addrs:           []string{},
-	})
+	}
+	if o.p.RootPeer != nil {
+		info.PeerID, info.Addrs = o.p.RootPeer()
+	}
+	writeJSON(w, info)
 }
 
 func writeJSON(w http.ResponseWriter, v any) {

@@ -37,12 +37,13 @@ type Params struct {
 	Store              SegmentStore
 	Transcode          TranscodeParams
 	MaxConnections     int
-	IdleTimeout        time.Duration // RTMP silence before a publisher is dropped; default 10s
-	ReconnectGrace     time.Duration // default 30s; negative means none
-	DVRWindow          time.Duration // default 10m
-	CORSOrigins        []string      // default "*"
-	LogDir             string        // ffmpeg logs
-	Feed               Feed          // optional: receives every sealed segment (the relay tree's root)
+	IdleTimeout        time.Duration                      // RTMP silence before a publisher is dropped; default 10s
+	ReconnectGrace     time.Duration                      // default 30s; negative means none
+	DVRWindow          time.Duration                      // default 10m
+	CORSOrigins        []string                           // default "*"
+	LogDir             string                             // ffmpeg logs
+	Feed               Feed                               // optional: receives every sealed segment (the relay tree's root)
+	RootPeer           func() (id string, addrs []string) // optional: the root node's libp2p identity, for /api/v1/origin
 	Logger             *slog.Logger
 	Registry           *prometheus.Registry
 	Now                func() time.Time

@@ -13,9 +13,37 @@ var ErrInvalid = errors.New("invalid config")
 // Config is the whole configuration of one canopy process. canopy.example.yaml
 // at the repository root documents every field.
 type Config struct {
-	DataDir string `yaml:"data_dir"`
-	Log     Log    `yaml:"log"`
-	Origin  Origin `yaml:"origin"`
+	DataDir string  `yaml:"data_dir"`
+	Log     Log     `yaml:"log"`
+	Origin  Origin  `yaml:"origin"`
+	Tracker Tracker `yaml:"tracker"`
+	Node    Node    `yaml:"node"`
+}
+
+// P2P configures a libp2p host.
+type P2P struct {
+	Listen []string `yaml:"listen"` // multiaddrs
+	NAT    bool     `yaml:"nat"`    // port mapping, AutoNAT, hole punching, relay client
+}
+
+// Tracker configures `canopy tracker`.
+type Tracker struct {
+	P2P              P2P           `yaml:"p2p"`
+	HTTP             string        `yaml:"http"` // /tracker/stats and /metrics
+	HeartbeatTimeout time.Duration `yaml:"heartbeat_timeout"`
+}
+
+// Node configures `canopy node`, a volunteer relay.
+type Node struct {
+	P2P         P2P           `yaml:"p2p"`
+	HTTP        string        `yaml:"http"`       // HLS/DASH for players
+	Trackers    []string      `yaml:"trackers"`   // multiaddrs ending in /p2p/<peer ID>, tried in order
+	OriginURL   string        `yaml:"origin_url"` // where to learn the origin's key (GET /api/v1/origin)
+	OriginKey   string        `yaml:"origin_key"` // or the key itself (base64), which wins
+	Streams     []string      `yaml:"streams"`
+	MaxChildren int           `yaml:"max_children"`
+	UploadMbps  float64       `yaml:"upload_mbps"`
+	Window      time.Duration `yaml:"window"`
 }
 
 // Log selects the log level and format.
@@ -39,6 +67,9 @@ type Origin struct {
 	CORSOrigins    []string      `yaml:"cors_origins"`
 	Streams        []Stream      `yaml:"streams"`
 	Transcode      Transcode     `yaml:"transcode"`
+	P2P            P2P           `yaml:"p2p"`            // the root of the relay tree
+	Trackers       []string      `yaml:"trackers"`       // the root joins these
+	RelayChildren  int           `yaml:"relay_children"` // relay nodes the origin feeds directly
 }
 
 // Stream maps a secret stream key to a public stream ID.
@@ -82,6 +113,20 @@ func Default() Config {
 				Preset:          "veryfast",
 				SegmentDuration: 2 * time.Second,
 			},
+			P2P:           P2P{Listen: []string{"/ip4/0.0.0.0/tcp/4001", "/ip4/0.0.0.0/udp/4001/quic-v1"}},
+			RelayChildren: 4,
+		},
+		Tracker: Tracker{
+			P2P:              P2P{Listen: []string{"/ip4/0.0.0.0/tcp/4002", "/ip4/0.0.0.0/udp/4002/quic-v1"}},
+			HTTP:             ":8081",
+			HeartbeatTimeout: 3 * time.Second,
+		},
+		Node: Node{
+			P2P:         P2P{Listen: []string{"/ip4/0.0.0.0/tcp/4003", "/ip4/0.0.0.0/udp/4003/quic-v1"}, NAT: true},
+			HTTP:        ":8090",
+			MaxChildren: 4,
+			UploadMbps:  20,
+			Window:      10 * time.Minute,
 		},
 	}
 }
@@ -129,6 +174,20 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("%w: origin.streams[%d] (%s): duplicate id or key", ErrInvalid, i, s.ID)
 		}
 		ids[s.ID], keys[s.Key] = true, true
+	}
+	if o.RelayChildren < 1 || o.RelayChildren > 64 {
+		return fmt.Errorf("%w: origin.relay_children %d: want 1 to 64", ErrInvalid, o.RelayChildren)
+	}
+	if c.Node.MaxChildren < 1 || c.Node.MaxChildren > 64 {
+		return fmt.Errorf("%w: node.max_children %d: want 1 to 64", ErrInvalid, c.Node.MaxChildren)
+	}
+	if c.Node.UploadMbps <= 0 || c.Node.Window < 10*time.Second || c.Tracker.HeartbeatTimeout < 100*time.Millisecond {
+		return fmt.Errorf("%w: node.upload_mbps > 0, node.window >= 10s and tracker.heartbeat_timeout >= 100ms", ErrInvalid)
+	}
+	for i, s := range c.Node.Streams {
+		if !idPattern.MatchString(s) {
+			return fmt.Errorf("%w: node.streams[%d] %q is not a stream ID", ErrInvalid, i, s)
+		}
 	}
 	for i, r := range o.Transcode.Ladder {
 		if !idPattern.MatchString(r.Name) || r.Height < 64 || r.Height > 4320 || r.Bitrate < 50_000 {

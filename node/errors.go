@@ -1,0 +1,31 @@
+package node
+
+import "errors"
+
+// Errors returned by this package; the reason is wrapped with %w.
+var (
+	// ErrNoHost means Params.Host is nil.
+	ErrNoHost = errors.New("node: no libp2p host")
+	// ErrBadKey means Params.OriginKey is not an Ed25519 public key.
+	ErrBadKey = errors.New("node: bad origin public key")
+	// ErrNotRoot means Publish was called on a node that is not the root.
+	ErrNotRoot = errors.New("node: only the root node publishes")
+	// ErrBadSegment means a segment failed validation or verification.
+	ErrBadSegment = errors.New("node: bad segment")
+	// ErrBadInfo means a StreamInfo is malformed.
+	ErrBadInfo = errors.New("node: bad stream info")
+	// ErrBadSubscribe means a child's Subscribe is malformed.
+	ErrBadSubscribe = errors.New("node: bad subscribe")
+	// ErrUnknownStream means the node does not carry the stream.
+	ErrUnknownStream = errors.New("node: unknown stream")
+	// ErrProtocol means a peer sent a message out of place.
+	ErrProtocol = errors.New("node: protocol violation")
+	// ErrStalled means a parent sent no segment for too long.
+	ErrStalled = errors.New("node: parent stalled")
+	// ErrClosed means the node is closed.
+	ErrClosed = errors.New("node: closed")
+	// ErrBadPeer means a tracker message names a malformed peer.
+	ErrBadPeer = errors.New("node: bad peer")
+	// ErrStarted means Start was called twice.
+	ErrStarted = errors.New("node: already started")
+)

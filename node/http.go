@@ -1,0 +1,255 @@
+package node
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/canopylive/canopy/proto"
+	"github.com/canopylive/canopy/proto/manifest"
+)
+
+// Cache-Control values, as the origin sends them.
+const (
+	cacheLive      = "no-cache"
+	cacheEnded     = "public, max-age=60"
+	cacheImmutable = "public, max-age=31536000, immutable"
+	maxRecords     = 1000
+)
+
+// Handler serves the cache at the origin's paths: HLS, DASH, segments and
+// records.json under /live/{stream}/, with CORS for any origin, and
+// /metrics when Params.Registry is a *prometheus.Registry.
+func (n *Node) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /live/{stream}/master.m3u8", n.serveMaster)
+	mux.HandleFunc("GET /live/{stream}/manifest.mpd", n.serveMPD)
+	mux.HandleFunc("GET /live/{stream}/{rendition}/index.m3u8", n.serveMediaPlaylist)
+	mux.HandleFunc("GET /live/{stream}/{rendition}/records.json", n.serveRecords)
+	mux.HandleFunc("GET /live/{stream}/{rendition}/{file}", n.serveSegment)
+	if g, ok := n.p.Registry.(prometheus.Gatherer); ok {
+		mux.Handle("GET /metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
+	}
+	return cors(mux)
+}
+
+func cors(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Access-Control-Allow-Origin", "*")
+		h.Set("Access-Control-Expose-Headers", "Content-Length, Canopy-Record")
+		if r.Method == http.MethodOptions {
+			h.Set("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS")
+			h.Set("Access-Control-Allow-Headers", "Range, Content-Type")
+			h.Set("Access-Control-Max-Age", "86400")
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func httpError(w http.ResponseWriter, code int, msg string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	_, _ = w.Write([]byte(msg + "\n"))
+}
+
+// view is a consistent snapshot of a stream for rendering manifests.
+type view struct {
+	info    StreamInfo
+	media   map[string][]proto.Segment // trailing consecutive run per rendition
+	started time.Time
+}
+
+func (n *Node) snapshot(w http.ResponseWriter, r *http.Request) (view, bool) {
+	s := n.stream(r.PathValue("stream"), false)
+	if s == nil {
+		httpError(w, http.StatusNotFound, "unknown stream")
+		return view{}, false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.cache
+	if c.info.Broadcast == "" {
+		httpError(w, http.StatusNotFound, "stream is starting; no segments yet")
+		return view{}, false
+	}
+	v := view{info: c.info, media: map[string][]proto.Segment{}, started: c.started}
+	for _, rend := range c.names() {
+		seqs := c.sequences(rend)
+		lo := len(seqs) - 1
+		for lo > 0 && seqs[lo-1]+1 == seqs[lo] {
+			lo--
+		}
+		var run []proto.Segment
+		for _, seq := range seqs[max(lo, 0):] {
+			run = append(run, c.rends[rend].media[seq].rec)
+		}
+		v.media[rend] = run
+	}
+	return v, true
+}
+
+func (v view) renditions() []manifest.Rendition {
+	out := make([]manifest.Rendition, 0, len(v.info.Renditions))
+	for _, r := range v.info.Renditions {
+		out = append(out, manifest.Rendition{
+			Name: r.Name, Width: r.Width, Height: r.Height, Codecs: r.Codecs,
+			FrameRate: r.FrameRate, Bandwidth: max(r.Bandwidth, 1),
+		})
+	}
+	return out
+}
+
+func (v view) cacheControl() string {
+	if v.info.Ended {
+		return cacheEnded
+	}
+	return cacheLive
+}
+
+func (v view) segDuration() time.Duration {
+	if v.info.SegmentDuration > 0 {
+		return v.info.SegmentDuration
+	}
+	return defaultSegDuration
+}
+
+func (n *Node) writeManifest(w http.ResponseWriter, v view, ctype string, body []byte, err error) {
+	if err != nil {
+		n.log.Info("render manifest", "stream", v.info.Stream, "err", err)
+		httpError(w, http.StatusNotFound, "stream is not ready")
+		return
+	}
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Cache-Control", v.cacheControl())
+	_, _ = w.Write(body)
+}
+
+func (n *Node) serveMaster(w http.ResponseWriter, r *http.Request) {
+	v, ok := n.snapshot(w, r)
+	if !ok {
+		return
+	}
+	body, err := manifest.HLSMultivariant(v.renditions())
+	n.writeManifest(w, v, "application/vnd.apple.mpegurl", body, err)
+}
+
+func (n *Node) serveMediaPlaylist(w http.ResponseWriter, r *http.Request) {
+	v, ok := n.snapshot(w, r)
+	if !ok {
+		return
+	}
+	segs, ok := v.media[r.PathValue("rendition")]
+	if !ok || len(segs) == 0 {
+		httpError(w, http.StatusNotFound, "no segments for this rendition")
+		return
+	}
+	body, err := manifest.HLSMedia(manifest.Media{
+		Segments: segs, TargetDuration: v.segDuration(), Ended: v.info.Ended, VOD: false,
+	})
+	n.writeManifest(w, v, "application/vnd.apple.mpegurl", body, err)
+}
+
+func (n *Node) serveMPD(w http.ResponseWriter, r *http.Request) {
+	v, ok := n.snapshot(w, r)
+	if !ok {
+		return
+	}
+	// DASH needs the same sequence range in every rendition.
+	var lo, hi uint64
+	for i, rd := range v.info.Renditions {
+		segs := v.media[rd.Name]
+		if len(segs) == 0 {
+			httpError(w, http.StatusNotFound, "stream is starting; no segments yet")
+			return
+		}
+		a, b := segs[0].Sequence, segs[len(segs)-1].Sequence
+		if i == 0 || a > lo {
+			lo = a
+		}
+		if i == 0 || b < hi {
+			hi = b
+		}
+	}
+	segments := map[string][]proto.Segment{}
+	for _, rd := range v.info.Renditions {
+		for _, s := range v.media[rd.Name] {
+			if s.Sequence >= lo && s.Sequence <= hi {
+				segments[rd.Name] = append(segments[rd.Name], s)
+			}
+		}
+	}
+	body, err := manifest.DASHManifest(manifest.DASH{
+		Renditions: v.renditions(), Segments: segments, Live: !v.info.Ended,
+		AvailabilityStart: v.started, Now: n.now(), SegmentDuration: v.segDuration(),
+		TimeShiftBuffer: n.p.Window,
+	})
+	n.writeManifest(w, v, "application/dash+xml", body, err)
+}
+
+func (n *Node) serveSegment(w http.ResponseWriter, r *http.Request) {
+	kind, seq, err := proto.ParseFileName(r.PathValue("file"))
+	if err != nil {
+		httpError(w, http.StatusNotFound, "not a segment name")
+		return
+	}
+	rec, data, ok := n.segment(r.PathValue("stream"), r.PathValue("rendition"), kind, seq)
+	if !ok {
+		httpError(w, http.StatusNotFound, "no such segment")
+		return
+	}
+	if b, err := json.Marshal(&rec); err == nil {
+		w.Header().Set("Canopy-Record", string(b))
+	}
+	ctype := "video/iso.segment"
+	if kind == proto.KindInit {
+		ctype = "video/mp4"
+	}
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Cache-Control", cacheImmutable)
+	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+	_, _ = w.Write(data)
+}
+
+func (n *Node) serveRecords(w http.ResponseWriter, r *http.Request) {
+	var since uint64
+	if q := r.URL.Query().Get("since"); q != "" {
+		var err error
+		if since, err = strconv.ParseUint(q, 10, 64); err != nil {
+			httpError(w, http.StatusBadRequest, "since must be a segment sequence number")
+			return
+		}
+	}
+	s := n.stream(r.PathValue("stream"), false)
+	if s == nil {
+		httpError(w, http.StatusNotFound, "unknown stream")
+		return
+	}
+	rend := r.PathValue("rendition")
+	recs := []proto.Segment{}
+	s.mu.Lock()
+	for _, e := range s.cache.inits() {
+		if e.rec.Rendition == rend {
+			recs = append(recs, e.rec)
+		}
+	}
+	for _, seq := range s.cache.sequences(rend) {
+		if len(recs) >= maxRecords {
+			break
+		}
+		if seq >= since {
+			recs = append(recs, s.cache.rends[rend].media[seq].rec)
+		}
+	}
+	s.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", cacheLive)
+	_ = json.NewEncoder(w).Encode(recs)
+}

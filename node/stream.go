@@ -1,0 +1,185 @@
+package node
+
+import (
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/canopylive/canopy/proto"
+)
+
+// stream owns everything about one stream on this node: the cache of its
+// current broadcast, the children fed from it, and the assignment of its
+// parent link. One mutex guards all of it.
+type stream struct {
+	name string
+	n    *Node
+	log  *slog.Logger
+
+	mu       sync.Mutex
+	cache    *cache
+	children map[*child]struct{}
+	assign   assignment
+	assignCh chan struct{} // signalled when assign changes
+	parentID peer.ID       // peer the link is currently attached to
+}
+
+// assignment is the parent and backup the tracker (or a test) gave.
+type assignment struct {
+	parent, backup peer.AddrInfo
+	candidates     []peer.AddrInfo
+}
+
+func newStream(n *Node, name string) *stream {
+	return &stream{
+		name: name, n: n, log: n.log.With("stream", name),
+		cache:    newCache(n.p.Window),
+		children: map[*child]struct{}{},
+		assignCh: make(chan struct{}, 1),
+	}
+}
+
+// setInfo records a StreamInfo and forwards it when it changed.
+func (s *stream) setInfo(i StreamInfo) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.cache.setInfo(i) {
+		return
+	}
+	f := frame{b: infoFrame(i), kind: frameInfo}
+	for c := range s.children {
+		s.pushLocked(c, f)
+	}
+}
+
+// info returns the current StreamInfo.
+func (s *stream) info() StreamInfo {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cache.info
+}
+
+// checkSegment validates a record and its data against the stream's
+// current broadcast and the origin's key.
+func (s *stream) checkSegment(rec proto.Segment, data []byte) error {
+	info := s.info()
+	switch {
+	case rec.Stream != s.name:
+		return fmt.Errorf("%w: stream %q on %q", ErrBadSegment, rec.Stream, s.name)
+	case info.Broadcast == "" || rec.Broadcast != info.Broadcast:
+		return fmt.Errorf("%w: broadcast %q, current %q", ErrBadSegment, rec.Broadcast, info.Broadcast)
+	case !info.hasRendition(rec.Rendition):
+		return fmt.Errorf("%w: unknown rendition %q", ErrBadSegment, rec.Rendition)
+	}
+	if err := rec.VerifyData(s.n.p.OriginKey, data); err != nil {
+		return fmt.Errorf("%w: %w", ErrBadSegment, err)
+	}
+	return nil
+}
+
+// add caches a verified segment and forwards it to every child. Duplicates
+// are ignored. It reports whether the segment was new.
+func (s *stream) add(rec proto.Segment, data []byte) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if rec.Broadcast != s.cache.info.Broadcast {
+		return false // the broadcast changed while it was being verified
+	}
+	e, fresh := s.cache.add(rec, data)
+	if !fresh {
+		return false
+	}
+	f := frame{b: e.frame, kind: frameMedia, seq: rec.Sequence}
+	if rec.Kind == proto.KindInit {
+		f.kind = frameInit
+	}
+	for c := range s.children {
+		s.pushLocked(c, f)
+	}
+	s.n.metrics.segments.WithLabelValues("accepted").Inc()
+	return true
+}
+
+func (s *stream) pushLocked(c *child, f frame) {
+	if !c.q.push(f) {
+		s.n.metrics.drops.Inc()
+	}
+}
+
+// attach registers a child and returns its back-fill, or false when the
+// stream already has limit children (limit 0: no cap).
+func (s *stream) attach(c *child, from uint64, liveEdge bool, broadcast string, limit int) ([][]byte, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if limit > 0 && len(s.children) >= limit {
+		return nil, false
+	}
+	if broadcast != "" && broadcast != s.cache.info.Broadcast {
+		liveEdge = true // its sequence numbers belong to another broadcast
+	}
+	s.children[c] = struct{}{}
+	s.n.metrics.children.Inc()
+	return s.cache.backfill(from, liveEdge), true
+}
+
+func (s *stream) detach(c *child) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.children[c]; ok {
+		delete(s.children, c)
+		s.n.metrics.children.Dec()
+	}
+}
+
+// metaFrames are the frames re-sent after a child skipped an info or init.
+func (s *stream) metaFrames() [][]byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cache.info.Broadcast == "" {
+		return nil
+	}
+	out := [][]byte{infoFrame(s.cache.info)}
+	for _, e := range s.cache.inits() {
+		out = append(out, e.frame)
+	}
+	return out
+}
+
+func (s *stream) numChildren() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.children)
+}
+
+// setAssignment replaces the parent/backup and wakes the link loop.
+func (s *stream) setAssignment(a assignment) {
+	s.mu.Lock()
+	s.assign = a
+	s.mu.Unlock()
+	select {
+	case s.assignCh <- struct{}{}:
+	default:
+	}
+}
+
+func (s *stream) assignment() assignment {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.assign
+}
+
+func (s *stream) setParentID(id peer.ID) {
+	s.mu.Lock()
+	s.parentID = id
+	s.mu.Unlock()
+}
+
+// state is what a heartbeat reports.
+func (s *stream) state() (parent peer.ID, last uint64, children int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	last, _ = s.cache.latest()
+	return s.parentID, last, len(s.children)
+}
