@@ -81,6 +81,11 @@ func (n *Node) trackerSession(ctx context.Context, t peer.AddrInfo) error {
 	if err := n.sendTracker(st, &treepb.TrackerMessage{Msg: &treepb.TrackerMessage_Hello{Hello: hello}}); err != nil {
 		return err
 	}
+	// A heartbeat straight away tells a freshly restarted tracker which
+	// parents this node already has, so it can rebuild the tree as it was.
+	if err := n.sendTracker(st, &treepb.TrackerMessage{Msg: &treepb.TrackerMessage_Heartbeat{Heartbeat: n.heartbeat()}}); err != nil {
+		return err
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- n.readAssignments(st) }()
 	tick := time.NewTicker(n.p.HeartbeatInterval)

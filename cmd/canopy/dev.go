@@ -28,7 +28,9 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 	// CPU for it on a 2-core machine. --preset changes it.
 	cfg.Origin.Transcode.Preset = "ultrafast"
 	demo := true
-	if err := loadConfig("dev", args, stderr, getenv, &cfg, func(fs *flag.FlagSet) {
+	// Every libp2p host of the dev deployment lives on loopback.
+	cfg.Origin.P2P = config.P2P{Listen: loopbackP2P()}
+	if err := loadConfig("dev", args, stderr, getenv, &cfg, func(fs *flag.FlagSet, _ *config.Config) {
 		fs.BoolVar(&demo, "demo", demo, "publish a test pattern with a tone as stream \"demo\"")
 	}); err != nil {
 		return err
@@ -46,14 +48,22 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 		cfg.Origin.Streams = append(cfg.Origin.Streams, config.Stream{ID: devStream, Key: key})
 	}
 	log := newLogger(cfg.Log, stderr)
-	o, err := newOrigin(cfg, log, newRegistry())
+	tr, err := startDevTracker(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	if err := o.Start(ctx); err != nil {
+	defer tr.Close()
+	st, err := startOriginStack(ctx, cfg, tr.peers(), log, newRegistry())
+	if err != nil {
 		return err
 	}
-	defer o.Close()
+	defer st.Close()
+	o := st.o
+	nodes, err := startDevNodes(ctx, cfg, tr.peers(), o.PublicKey(), devNodes, log)
+	if err != nil {
+		return err
+	}
+	defer nodes.Close()
 	base := baseURL(cfg, o)
 	rtmpURL := localURL("rtmp", o.RTMPAddr()) + "/live/" + key
 	fmt.Fprintf(stdout, "\nCanopy dev is running.\n"+
@@ -61,7 +71,12 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 		"  Player (HLS): %s/live/%s/master.m3u8\n"+
 		"  DASH:         %s/live/%s/manifest.mpd\n"+
 		"  Publish (OBS/ffmpeg): %s\n"+
-		"  Metrics:      %s/metrics\n\n", base, base, devStream, base, devStream, rtmpURL, base)
+		"  Metrics:      %s/metrics\n"+
+		"  Tracker:      %s/tracker/stats\n", base, base, devStream, base, devStream, rtmpURL, base, tr.url)
+	for i, u := range nodes.urls {
+		fmt.Fprintf(stdout, "  Relay node %d: %s/live/%s/master.m3u8\n", i+1, u, devStream)
+	}
+	fmt.Fprintln(stdout)
 	if demo {
 		logf, err := os.OpenFile(filepath.Join(cfg.DataDir, "logs", "demo-source.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 		if err != nil {

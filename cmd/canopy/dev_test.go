@@ -85,6 +85,26 @@ func TestDevPrintsPlayableURL(t *testing.T) {
 			t.Errorf("ffprobe of %s lacks %q:\n%s", url, want, out)
 		}
 	}
+
+	// Both relay nodes got the stream down the tree and serve it too.
+	relays := regexp.MustCompile(`Relay node \d: (http://\S+/live/demo/master\.m3u8)`).FindAllStringSubmatch(stdout.String(), -1)
+	if len(relays) != 2 {
+		t.Fatalf("want two relay node URLs printed:\n%s", stdout.String())
+	}
+	for _, m := range relays {
+		deadline = time.Now().Add(30 * time.Second)
+		for {
+			out, err = exec.CommandContext(ctx, "ffprobe", "-v", "error", "-show_entries", "stream=codec_type,width,height",
+				"-of", "csv=p=0", m[1]).Output()
+			if err == nil && strings.Contains(string(out), "video,256,144") {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("ffprobe never read relay %s: %v\n%s", m[1], err, out)
+			}
+			time.Sleep(500 * time.Millisecond)
+		}
+	}
 }
 
 func TestUnknownCommand(t *testing.T) {

@@ -1,5 +1,5 @@
-// Command canopy runs every Canopy role: dev, origin and keygen (more roles
-// arrive with the relay tree). This package parses flags and wires
+// Command canopy runs every Canopy role: dev, origin, tracker, node and
+// keygen. This package parses flags and wires
 // components; it holds no logic of its own.
 package main
 
@@ -19,6 +19,8 @@ const usage = `canopy: peer-assisted live streaming
 Usage:
   canopy dev      [flags]   origin + demo broadcaster in one process, for trying Canopy out
   canopy origin   [flags]   RTMP ingest, transcoding, signed segments, HLS and DASH
+  canopy tracker  [flags]   arranges relay nodes into a tree per stream
+  canopy node     [flags]   volunteer relay: receives segments down the tree, serves players
   canopy keygen   -out FILE write a new Ed25519 origin key
   canopy version
 
@@ -49,6 +51,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return runDev(ctx, args[1:], stdout, stderr, getenv)
 	case "origin":
 		return runOrigin(ctx, args[1:], stdout, stderr, getenv)
+	case "tracker":
+		return runTracker(ctx, args[1:], stdout, stderr, getenv)
+	case "node":
+		return runNode(ctx, args[1:], stdout, stderr, getenv)
 	case "keygen":
 		return runKeygen(args[1:], stdout, stderr)
 	case "version", "--version":

@@ -10,24 +10,26 @@ import (
 
 func runOrigin(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	cfg := config.Default()
-	if err := loadConfig("origin", args, stderr, getenv, &cfg, nil); err != nil {
+	if err := loadConfig("origin", args, stderr, getenv, &cfg, config.BindOriginP2P); err != nil {
 		return err
 	}
 	log := newLogger(cfg.Log, stderr)
 	if len(cfg.Origin.Streams) == 0 {
 		log.Warn("no streams configured: every publisher will be refused (see origin.streams in canopy.example.yaml)")
 	}
-	o, err := newOrigin(cfg, log, newRegistry())
+	trackers, err := parsePeers(cfg.Origin.Trackers)
 	if err != nil {
 		return err
 	}
-	if err := o.Start(ctx); err != nil {
+	st, err := startOriginStack(ctx, cfg, trackers, log, newRegistry())
+	if err != nil {
 		return err
 	}
+	o := st.o
 	base := baseURL(cfg, o)
 	fmt.Fprintf(stdout, "Canopy origin\n  streams: %s/\n  API:     %s/api/v1/streams\n  RTMP:    %s/live/<stream key>\n",
 		base, base, localURL("rtmp", o.RTMPAddr()))
 	<-ctx.Done()
 	log.Info("shutting down")
-	return o.Close()
+	return st.Close()
 }

@@ -24,14 +24,14 @@ func publicKey(priv ed25519.PrivateKey) ed25519.PublicKey {
 }
 
 // loadConfig parses the layered configuration for a subcommand.
-func loadConfig(name string, args []string, stderr io.Writer, getenv func(string) string, cfg *config.Config, extra func(*flag.FlagSet)) error {
+func loadConfig(name string, args []string, stderr io.Writer, getenv func(string) string, cfg *config.Config, extra func(*flag.FlagSet, *config.Config)) error {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	return config.Parse(fs, args, getenv, cfg, func(fs *flag.FlagSet, c *config.Config) {
 		config.BindCommon(fs, c)
 		config.BindOrigin(fs, c)
 		if extra != nil {
-			extra(fs)
+			extra(fs, c)
 		}
 	})
 }
@@ -52,16 +52,19 @@ func newRegistry() *prometheus.Registry {
 	return reg
 }
 
-// newOrigin builds an origin from the configuration.
-func newOrigin(cfg config.Config, log *slog.Logger, reg *prometheus.Registry) (*origin.Origin, error) {
+// loadOriginKey loads (or on first start creates) the signing key.
+func loadOriginKey(cfg config.Config) (ed25519.PrivateKey, error) {
 	keyFile := cfg.Origin.KeyFile
 	if keyFile == "" {
 		keyFile = filepath.Join(cfg.DataDir, "origin.key")
 	}
-	key, err := origin.LoadOrGenerateKey(keyFile)
-	if err != nil {
-		return nil, err
-	}
+	return origin.LoadOrGenerateKey(keyFile)
+}
+
+// newOrigin builds an origin from the configuration; feed and rootPeer may
+// be nil (no relay tree).
+func newOrigin(cfg config.Config, key ed25519.PrivateKey, log *slog.Logger, reg *prometheus.Registry,
+	feed origin.Feed, rootPeer func() (string, []string)) (*origin.Origin, error) {
 	store, err := origin.NewFileStore(filepath.Join(cfg.DataDir, "archive"))
 	if err != nil {
 		return nil, err
@@ -85,6 +88,7 @@ func newOrigin(cfg config.Config, log *slog.Logger, reg *prometheus.Registry) (*
 		MaxConnections: o.MaxConnections, IdleTimeout: o.IdleTimeout, ReconnectGrace: graceParam(o),
 		DVRWindow: o.DVRWindow, CORSOrigins: o.CORSOrigins,
 		LogDir: filepath.Join(cfg.DataDir, "logs"), Logger: log, Registry: reg,
+		Feed: feed, RootPeer: rootPeer,
 	})
 }
 

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/canopylive/canopy/internal/config"
+	"github.com/canopylive/canopy/internal/p2p"
+	"github.com/canopylive/canopy/node"
+	"github.com/canopylive/canopy/tracker"
+)
+
+// devNodes is how many relay nodes `canopy dev` runs.
+const devNodes = 2
+
+// loopbackP2P are libp2p listen addresses on loopback, random ports.
+func loopbackP2P() []string {
+	return []string{"/ip4/127.0.0.1/tcp/0", "/ip4/127.0.0.1/udp/0/quic-v1"}
+}
+
+// devTracker is the in-process tracker of `canopy dev`.
+type devTracker struct {
+	h   host.Host
+	t   *tracker.Tracker
+	srv *http.Server
+	url string
+}
+
+func startDevTracker(ctx context.Context, cfg config.Config, log *slog.Logger) (*devTracker, error) {
+	h, err := p2p.NewHost(p2p.HostParams{Listen: loopbackP2P()})
+	if err != nil {
+		return nil, err
+	}
+	t, err := tracker.New(tracker.Params{Host: h, Logger: log.With("component", "tracker"),
+		HeartbeatTimeout: cfg.Tracker.HeartbeatTimeout})
+	if err != nil {
+		return nil, errors.Join(err, h.Close())
+	}
+	if err := t.Start(ctx); err != nil {
+		return nil, errors.Join(err, h.Close())
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /tracker/stats", t.StatsHandler())
+	srv, addr, err := serveHTTP("127.0.0.1:0", mux, log)
+	if err != nil {
+		return nil, errors.Join(err, t.Close(), h.Close())
+	}
+	return &devTracker{h: h, t: t, srv: srv, url: localURL("http", addr)}, nil
+}
+
+func (d *devTracker) peers() []peer.AddrInfo {
+	return []peer.AddrInfo{{ID: d.h.ID(), Addrs: d.h.Addrs()}}
+}
+
+func (d *devTracker) Close() error {
+	shutdown(d.srv)
+	return errors.Join(d.t.Close(), d.h.Close())
+}
+
+// devRelays are the relay nodes of `canopy dev`, each with its own HTTP
+// server for players.
+type devRelays struct {
+	hosts []host.Host
+	nodes []*node.Node
+	srvs  []*http.Server
+	urls  []string
+}
+
+func startDevNodes(ctx context.Context, cfg config.Config, trackers []peer.AddrInfo, key ed25519.PublicKey, n int, log *slog.Logger) (*devRelays, error) {
+	d := &devRelays{}
+	for i := range n {
+		h, err := p2p.NewHost(p2p.HostParams{Listen: loopbackP2P()})
+		if err != nil {
+			return nil, errors.Join(err, d.Close())
+		}
+		d.hosts = append(d.hosts, h)
+		nd, err := node.New(node.Params{Host: h, OriginKey: key, Trackers: trackers, Streams: []string{devStream},
+			MaxChildren: cfg.Node.MaxChildren, UploadKbps: int(cfg.Node.UploadMbps * 1000), Window: cfg.Node.Window,
+			Logger: log.With("component", "node", "node", i+1), Registry: prometheus.NewRegistry()})
+		if err != nil {
+			return nil, errors.Join(err, d.Close())
+		}
+		if err := nd.Start(ctx); err != nil {
+			return nil, errors.Join(err, d.Close())
+		}
+		d.nodes = append(d.nodes, nd)
+		srv, addr, err := serveHTTP("127.0.0.1:0", nd.Handler(), log)
+		if err != nil {
+			return nil, errors.Join(err, d.Close())
+		}
+		d.srvs = append(d.srvs, srv)
+		d.urls = append(d.urls, localURL("http", addr))
+	}
+	return d, nil
+}
+
+func (d *devRelays) Close() error {
+	for _, s := range d.srvs {
+		shutdown(s)
+	}
+	var errs []error
+	for _, n := range d.nodes {
+		errs = append(errs, n.Close())
+	}
+	for _, h := range d.hosts {
+		errs = append(errs, h.Close())
+	}
+	return errors.Join(errs...)
+}

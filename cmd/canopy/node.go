@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/canopylive/canopy/internal/config"
+	"github.com/canopylive/canopy/internal/p2p"
+	"github.com/canopylive/canopy/node"
+	"github.com/canopylive/canopy/proto"
+)
+
+func runNode(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	cfg := config.Default()
+	fs := flag.NewFlagSet("node", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	if err := config.Parse(fs, args, getenv, &cfg, func(fs *flag.FlagSet, c *config.Config) {
+		config.BindCommon(fs, c)
+		config.BindNode(fs, c)
+	}); err != nil {
+		return err
+	}
+	log := newLogger(cfg.Log, stderr)
+	nc := cfg.Node
+	if len(nc.Trackers) == 0 || len(nc.Streams) == 0 {
+		return errors.New("a node needs --trackers and --streams (see canopy.example.yaml, section node)")
+	}
+	trackers, err := parsePeers(nc.Trackers)
+	if err != nil {
+		return err
+	}
+	key, err := originKey(ctx, nc.OriginKey, nc.OriginURL)
+	if err != nil {
+		return err
+	}
+	h, err := p2p.NewHost(p2p.HostParams{IdentityFile: filepath.Join(cfg.DataDir, "node.p2p.key"), Listen: nc.P2P.Listen, NAT: nc.P2P.NAT})
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	reg := newRegistry()
+	n, err := node.New(node.Params{Host: h, OriginKey: key, Trackers: trackers, Streams: nc.Streams,
+		MaxChildren: nc.MaxChildren, UploadKbps: int(nc.UploadMbps * 1000), Window: nc.Window,
+		Logger: log.With("component", "node"), Registry: reg})
+	if err != nil {
+		return err
+	}
+	if err := n.Start(ctx); err != nil {
+		return err
+	}
+	defer n.Close()
+	srv, addr, err := serveHTTP(nc.HTTP, n.Handler(), log)
+	if err != nil {
+		return err
+	}
+	defer shutdown(srv)
+	fmt.Fprintf(stdout, "Canopy relay node %s\n  players: %s/live/<stream>/master.m3u8\n", h.ID(), localURL("http", addr))
+	<-ctx.Done()
+	return nil
+}
+
+// originKey decodes the configured key, or fetches it from the origin.
+func originKey(ctx context.Context, key, url string) (ed25519.PublicKey, error) {
+	if key != "" {
+		return proto.DecodePublicKey(key)
+	}
+	if url == "" {
+		return nil, errors.New("a node needs --origin-key or --origin-url to verify segments")
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(url, "/")+"/api/v1/origin", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("fetch origin key: %w", err)
+	}
+	defer resp.Body.Close()
+	var info struct {
+		PublicKey string `json:"public_key"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&info); err != nil {
+		return nil, fmt.Errorf("fetch origin key: %w", err)
+	}
+	return proto.DecodePublicKey(info.PublicKey)
+}

@@ -1,0 +1,60 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"log/slog"
+	"path/filepath"
+
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/canopylive/canopy/internal/config"
+	"github.com/canopylive/canopy/internal/p2p"
+	"github.com/canopylive/canopy/node"
+	"github.com/canopylive/canopy/origin"
+)
+
+// originStack is an origin and the relay tree's root node it feeds.
+type originStack struct {
+	o    *origin.Origin
+	h    host.Host
+	root *node.Node
+}
+
+// startOriginStack starts the root node (joining trackers) and the origin.
+func startOriginStack(ctx context.Context, cfg config.Config, trackers []peer.AddrInfo, log *slog.Logger, reg *prometheus.Registry) (*originStack, error) {
+	key, err := loadOriginKey(cfg)
+	if err != nil {
+		return nil, err
+	}
+	h, err := p2p.NewHost(p2p.HostParams{IdentityFile: filepath.Join(cfg.DataDir, "origin.p2p.key"),
+		Listen: cfg.Origin.P2P.Listen, NAT: cfg.Origin.P2P.NAT})
+	if err != nil {
+		return nil, err
+	}
+	st := &originStack{h: h}
+	st.root, err = node.New(node.Params{Host: h, OriginKey: key.Public().(ed25519.PublicKey), Trackers: trackers, Root: true,
+		MaxChildren: cfg.Origin.RelayChildren, Window: cfg.Origin.DVRWindow, Logger: log.With("component", "root"), Registry: reg})
+	if err != nil {
+		return nil, errors.Join(err, h.Close())
+	}
+	st.o, err = newOrigin(cfg, key, log, reg, rootFeed{n: st.root, log: log.With("component", "root")},
+		func() (string, []string) { return h.ID().String(), peerAddrs(h) })
+	if err != nil {
+		return nil, errors.Join(err, h.Close())
+	}
+	if err := st.root.Start(ctx); err != nil {
+		return nil, errors.Join(err, h.Close())
+	}
+	if err := st.o.Start(ctx); err != nil {
+		return nil, errors.Join(err, st.root.Close(), h.Close())
+	}
+	return st, nil
+}
+
+func (s *originStack) Close() error {
+	return errors.Join(s.o.Close(), s.root.Close(), s.h.Close())
+}
