@@ -3,6 +3,7 @@ package transcode
 import (
 	"fmt"
 	"math"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -81,7 +82,7 @@ func BuildArgs(p ArgsParams) ([]string, error) {
 		"-hide_banner", "-nostats", "-loglevel", "level+info",
 		"-f", "flv", "-i", "pipe:0",
 	}
-	if fc := filterGraph(p.Rungs); fc != "" {
+	if fc := filterGraph(p.Rungs, p.Source.Height); fc != "" {
 		args = append(args, "-filter_complex", fc)
 	}
 	gop := strconv.Itoa(GOPFrames(p.SegmentDuration, p.Source.FPS))
@@ -111,10 +112,13 @@ func BuildArgs(p ArgsParams) ([]string, error) {
 	return args, nil
 }
 
-// filterGraph splits the decoded source once and scales once per encoded
-// rung; labels are [v0], [v1], ... in encoded-rung order. It is "" when
-// nothing is encoded.
-func filterGraph(rungs []Rung) string {
+// filterGraph scales the decoded source down a cascade, tallest rung
+// first, each rung from the one above it (1080 → 720 → 480 → 144), so every
+// scaler reads the smallest picture it can; labels are [v0], [v1], ... in
+// encoded-rung order. Steps of at most 2× use bilinear filtering, larger
+// steps area averaging, which does not alias. It is "" when nothing is
+// encoded.
+func filterGraph(rungs []Rung, srcHeight int) string {
 	var enc []Rung
 	for _, r := range rungs {
 		if !r.Passthrough {
@@ -124,18 +128,31 @@ func filterGraph(rungs []Rung) string {
 	if len(enc) == 0 {
 		return ""
 	}
-	scale := func(r Rung) string { return "scale=" + strconv.Itoa(r.Width) + ":" + strconv.Itoa(r.Height) }
-	if len(enc) == 1 {
-		return "[0:v:0]" + scale(enc[0]) + "[v0]"
+	order := make([]int, len(enc)) // encoded-rung indexes, tallest first
+	for i := range order {
+		order[i] = i
 	}
+	sort.SliceStable(order, func(a, b int) bool { return enc[order[a]].Height > enc[order[b]].Height })
 	var b strings.Builder
-	b.WriteString("[0:v:0]split=" + strconv.Itoa(len(enc)))
-	for i := range enc {
-		b.WriteString("[s" + strconv.Itoa(i) + "]")
-	}
-	for i, r := range enc {
-		n := strconv.Itoa(i)
-		b.WriteString(";[s" + n + "]" + scale(r) + "[v" + n + "]")
+	in, inHeight := "[0:v:0]", srcHeight
+	for step, k := range order {
+		r := enc[k]
+		flags := "bilinear"
+		if inHeight > 2*r.Height {
+			flags = "area"
+		}
+		if step > 0 {
+			b.WriteString(";")
+		}
+		b.WriteString(in + "scale=" + strconv.Itoa(r.Width) + ":" + strconv.Itoa(r.Height) + ":flags=" + flags)
+		out := "[v" + strconv.Itoa(k) + "]"
+		if step == len(order)-1 {
+			b.WriteString(out)
+			break
+		}
+		next := "[c" + strconv.Itoa(step) + "]"
+		b.WriteString(",split=2" + out + next)
+		in, inHeight = next, r.Height
 	}
 	return b.String()
 }

@@ -30,7 +30,7 @@ func TestBuildArgs(t *testing.T) {
 			name: "default ladder, 1080p30 with audio",
 			p:    ArgsParams{Rungs: plan(src1080, false), Source: src1080},
 			want: concat(argsHead, []string{
-				"-filter_complex", "[0:v:0]split=4[s0][s1][s2][s3];[s0]scale=1920:1080[v0];[s1]scale=1280:720[v1];[s2]scale=854:480[v2];[s3]scale=256:144[v3]",
+				"-filter_complex", "[0:v:0]scale=1920:1080:flags=bilinear,split=2[v0][c0];[c0]scale=1280:720:flags=bilinear,split=2[v1][c1];[c1]scale=854:480:flags=bilinear,split=2[v2][c2];[c2]scale=256:144:flags=area[v3]",
 				"-map", "[v0]", "-map", "0:a:0?",
 				"-c:v", "libx264", "-preset", "veryfast", "-profile:v", "high", "-pix_fmt", "yuv420p",
 				"-b:v", "5000000", "-maxrate", "5500000", "-bufsize", "11000000",
@@ -66,7 +66,7 @@ func TestBuildArgs(t *testing.T) {
 				SegmentDuration: 2 * time.Second,
 			},
 			want: concat(argsHead, []string{
-				"-filter_complex", "[0:v:0]split=3[s0][s1][s2];[s0]scale=1280:720[v0];[s1]scale=854:480[v1];[s2]scale=256:144[v2]",
+				"-filter_complex", "[0:v:0]scale=1280:720:flags=bilinear,split=2[v0][c0];[c0]scale=854:480:flags=bilinear,split=2[v1][c1];[c1]scale=256:144:flags=area[v2]",
 				"-map", "[v0]", "-map", "0:a:0?",
 				"-c:v", "libx264", "-preset", "ultrafast", "-profile:v", "high", "-pix_fmt", "yuv420p",
 				"-b:v", "2800000", "-maxrate", "3080000", "-bufsize", "6160000",
@@ -95,7 +95,7 @@ func TestBuildArgs(t *testing.T) {
 				Source: Source{Width: 640, Height: 360, FPS: 25},
 			},
 			want: concat(argsHead, []string{
-				"-filter_complex", "[0:v:0]scale=256:144[v0]",
+				"-filter_complex", "[0:v:0]scale=256:144:flags=area[v0]",
 				"-map", "[v0]",
 				"-c:v", "libx264", "-preset", "veryfast", "-profile:v", "main", "-pix_fmt", "yuv420p",
 				"-b:v", "200000", "-maxrate", "220000", "-bufsize", "440000",
@@ -112,7 +112,7 @@ func TestBuildArgs(t *testing.T) {
 				Source: Source{Width: 1280, Height: 720, FPS: 60, HasAudio: true},
 			},
 			want: concat(argsHead, []string{
-				"-filter_complex", "[0:v:0]split=2[s0][s1];[s0]scale=1280:720[v0];[s1]scale=256:144[v1]",
+				"-filter_complex", "[0:v:0]scale=1280:720:flags=bilinear,split=2[v0][c0];[c0]scale=256:144:flags=area[v1]",
 				"-map", "[v0]", "-map", "0:a:0?",
 				"-c:v", "libx264", "-preset", "veryfast", "-profile:v", "high", "-pix_fmt", "yuv420p",
 				"-b:v", "2800000", "-maxrate", "3080000", "-bufsize", "6160000",
@@ -136,7 +136,7 @@ func TestBuildArgs(t *testing.T) {
 				SegmentDuration: 4 * time.Second,
 			},
 			want: concat(argsHead, []string{
-				"-filter_complex", "[0:v:0]scale=854:480[v0]",
+				"-filter_complex", "[0:v:0]scale=854:480:flags=area[v0]",
 				"-map", "0:v:0", "-map", "0:a:0?", "-c:v", "copy",
 				"-c:a", "copy", "-f", "mp4", "-movflags", testMovflags, "pipe:3",
 				"-map", "[v0]", "-map", "0:a:0?",
@@ -234,5 +234,28 @@ func TestArgsHaveNoShellQuoting(t *testing.T) {
 		if strings.ContainsAny(a, `"'`) {
 			t.Errorf("argument %q carries shell quoting", a)
 		}
+	}
+}
+
+// TestFilterGraphCascade: the cascade runs tallest first whatever the rung
+// order, and each rung keeps its own output label.
+func TestFilterGraphCascade(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		rungs []Rung
+		src   int
+		want  string
+	}{
+		{"ascending ladder", []Rung{{Name: "144p", Width: 256, Height: 144}, {Name: "720p", Width: 1280, Height: 720}},
+			720, "[0:v:0]scale=1280:720:flags=bilinear,split=2[v1][c0];[c0]scale=256:144:flags=area[v0]"},
+		{"passthrough rungs take no scaler", []Rung{{Name: "1080p", Passthrough: true}, {Name: "720p", Width: 1280, Height: 720}},
+			1080, "[0:v:0]scale=1280:720:flags=bilinear[v0]"},
+		{"nothing to encode", []Rung{{Name: "1080p", Passthrough: true}}, 1080, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := filterGraph(tc.rungs, tc.src); got != tc.want {
+				t.Errorf("got  %s\nwant %s", got, tc.want)
+			}
+		})
 	}
 }
