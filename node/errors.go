@@ -26,6 +26,12 @@ var (
 	ErrClosed = errors.New("node: closed")
 	// ErrBadPeer means a tracker message names a malformed peer.
 	ErrBadPeer = errors.New("node: bad peer")
+	// ErrStore means the node's database in Params.DataDir failed.
+	ErrStore = errors.New("node: database")
+	// ErrCert means the HTTP/3 certificate could not be made or saved.
+	ErrCert = errors.New("node: HTTP/3 certificate")
+	// ErrHTTP3 means the HTTP/3 server could not start or stop cleanly.
+	ErrHTTP3 = errors.New("node: HTTP/3")
 	// ErrStarted means Start was called twice.
 	ErrStarted = errors.New("node: already started")
 )

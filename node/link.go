@@ -101,7 +101,9 @@ func (s *stream) pickTarget(avoid map[peer.ID]time.Time) (peer.AddrInfo, bool) {
 // as far as a message from the parent.
 func (s *stream) follow(ctx context.Context, target peer.AddrInfo, lost *time.Time) (attached bool, err error) {
 	h := s.n.p.Host
-	dctx, cancel := context.WithTimeout(ctx, dialTimeout)
+	// The node paces its own retries; the swarm's dial backoff would
+	// otherwise refuse a parent that has just come back.
+	dctx, cancel := context.WithTimeout(network.WithForceDirectDial(ctx, "canopy parent"), dialTimeout)
 	defer cancel()
 	if len(target.Addrs) > 0 {
 		h.Peerstore().AddAddrs(target.ID, target.Addrs, time.Hour)
@@ -134,6 +136,9 @@ func (s *stream) follow(ctx context.Context, target peer.AddrInfo, lost *time.Ti
 			_ = st.Reset()
 			return attached, err
 		case <-progress:
+			if !attached {
+				s.n.rememberParent(target.ID, st.Conn().RemoteMultiaddr(), target.Addrs)
+			}
 			attached = true
 			timer.Reset(s.stallTimeout())
 		case <-timer.C:

@@ -43,6 +43,12 @@ type Params struct {
 	// A *prometheus.Registry is also served at GET /metrics by Handler.
 	Registry prometheus.Registerer
 	Now      func() time.Time
+	// DataDir is where the node keeps its Badger database (<DataDir>/db):
+	// each stream's last assignment and the addresses its parents were
+	// reached at, so that a node restarted while no tracker answers
+	// re-attaches to its old parent (or backup). Empty means nothing is
+	// persisted.
+	DataDir string
 }
 
 // Node is a relay node (or, with Params.Root, the root of every tree).
@@ -50,6 +56,7 @@ type Node struct {
 	p       Params
 	log     *slog.Logger
 	metrics *metrics
+	db      *store // nil without DataDir, and until Start
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -115,6 +122,13 @@ func (n *Node) Start(ctx context.Context) error {
 	if n.started {
 		return ErrStarted
 	}
+	if n.p.DataDir != "" {
+		db, err := openStore(n.p.DataDir, n.log, n.p.Now)
+		if err != nil {
+			return err
+		}
+		n.db = db
+	}
 	n.started = true
 	// The node's lifetime is Close's, but a cancelled ctx also stops it.
 	n.wg.Add(1)
@@ -129,6 +143,7 @@ func (n *Node) Start(ctx context.Context) error {
 	n.p.Host.SetStreamHandler(proto.TreeProtocol, n.handleTree)
 	if !n.p.Root {
 		for _, s := range n.streams {
+			n.restoreLocked(s)
 			n.startLinkLocked(s)
 		}
 	}
@@ -171,7 +186,7 @@ func (n *Node) Close() error {
 	}
 	n.mu.Unlock()
 	n.wg.Wait()
-	return nil
+	return n.store().close()
 }
 
 // track adds a goroutine to the wait group unless the node is closed.
@@ -234,7 +249,9 @@ func (n *Node) assign(stream string, a assignment) error {
 	if s == nil {
 		return fmt.Errorf("%w: %q", ErrUnknownStream, stream)
 	}
-	s.setAssignment(a)
+	if s.setAssignment(a) {
+		n.persistAssignment(stream, a)
+	}
 	return nil
 }
 

@@ -3,9 +3,11 @@ package node
 import (
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 
 	"github.com/libp2p/go-libp2p/core/peer"
+	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/canopylive/canopy/proto"
 )
@@ -153,15 +155,22 @@ func (s *stream) numChildren() int {
 	return len(s.children)
 }
 
-// setAssignment replaces the parent/backup and wakes the link loop.
-func (s *stream) setAssignment(a assignment) {
+// setAssignment replaces the parent/backup and wakes the link loop. It
+// reports whether the parent or backup (or their addresses) changed.
+func (s *stream) setAssignment(a assignment) bool {
 	s.mu.Lock()
+	changed := !samePeer(s.assign.parent, a.parent) || !samePeer(s.assign.backup, a.backup)
 	s.assign = a
 	s.mu.Unlock()
 	select {
 	case s.assignCh <- struct{}{}:
 	default:
 	}
+	return changed
+}
+
+func samePeer(a, b peer.AddrInfo) bool {
+	return a.ID == b.ID && slices.EqualFunc(a.Addrs, b.Addrs, func(x, y ma.Multiaddr) bool { return x.Equal(y) })
 }
 
 func (s *stream) assignment() assignment {

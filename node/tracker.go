@@ -61,7 +61,9 @@ func (n *Node) runTracker(ctx context.Context) {
 // assignments.
 func (n *Node) trackerSession(ctx context.Context, t peer.AddrInfo) error {
 	h := n.p.Host
-	dctx, cancel := context.WithTimeout(ctx, dialTimeout)
+	// The node paces its own retries; the swarm's dial backoff would
+	// otherwise refuse a tracker that has just come back.
+	dctx, cancel := context.WithTimeout(network.WithForceDirectDial(ctx, "canopy tracker"), dialTimeout)
 	defer cancel()
 	if len(t.Addrs) > 0 {
 		h.Peerstore().AddAddrs(t.ID, t.Addrs, time.Hour)

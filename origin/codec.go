@@ -6,6 +6,7 @@ import (
 
 	"github.com/Eyevinn/mp4ff/aac"
 	"github.com/Eyevinn/mp4ff/avc"
+	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
 )
 
 // videoInfo is what the origin learns from an AVC decoder configuration
@@ -37,19 +38,18 @@ func parseAVCConfig(b []byte) (vi videoInfo, err error) {
 	if len(rec.SPSnalus) == 0 {
 		return vi, fmt.Errorf("%w: AVC config has no SPS", ErrBadCodecConfig)
 	}
-	sps, err := avc.ParseSPSNALUnit(rec.SPSnalus[0], true)
-	if err != nil {
+	// mediacommon's SPS parser, not mp4ff's: fuzzing found SPS bytes that
+	// keep mp4ff's parser busy for tens of seconds.
+	var sps h264.SPS
+	if err := sps.Unmarshal(rec.SPSnalus[0]); err != nil {
 		return vi, fmt.Errorf("%w: SPS: %w", ErrBadCodecConfig, err)
 	}
-	vi.Width, vi.Height = int(sps.Width), int(sps.Height)
+	vi.Width, vi.Height = sps.Width(), sps.Height()
 	if vi.Width < 16 || vi.Height < 16 || vi.Width > 8192 || vi.Height > 8192 {
 		return vi, fmt.Errorf("%w: picture size %dx%d", ErrBadCodecConfig, vi.Width, vi.Height)
 	}
-	if v := sps.VUI; v != nil && v.TimingInfoPresentFlag && v.NumUnitsInTick > 0 {
-		fps := float64(v.TimeScale) / float64(2*v.NumUnitsInTick)
-		if fps >= 1 && fps <= 240 {
-			vi.FPS = fps
-		}
+	if fps := sps.FPS(); fps >= 1 && fps <= 240 {
+		vi.FPS = fps
 	}
 	return vi, nil
 }
