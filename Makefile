@@ -28,7 +28,9 @@ test: setup fmt-check vet
 
 # Benchmarks print a ratio against a peer measured in the same run.
 bench: setup
-	$(GO) run ./bench/ladder
+	$(GO) run ./bench/ladder -runs 3
+	$(GO) run ./bench/tree -nodes 5,10,20,50
+	$(GO) run ./bench/nodehttp -runs 2
 
 # Each fuzz target for FUZZTIME (default 1m); not part of CI.
 fuzz:
