@@ -31,11 +31,14 @@ func (l *lockedBuffer) String() string {
 // TestDevPrintsPlayableURL runs `canopy dev` as a user would (on free
 // ports) and has ffprobe read the HLS URL it prints.
 func TestDevPrintsPlayableURL(t *testing.T) {
+	// The data dir is made before the cleanup below is registered, so it is
+	// removed only after canopy dev has stopped (cleanups run last-first).
+	dataDir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	var stdout, stderr lockedBuffer
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"dev", "--http", "127.0.0.1:0", "--rtmp", "127.0.0.1:0", "--data-dir", t.TempDir()},
+		done <- run(ctx, []string{"dev", "--http", "127.0.0.1:0", "--rtmp", "127.0.0.1:0", "--data-dir", dataDir},
 			&stdout, &stderr, func(string) string { return "" })
 	}()
 	t.Cleanup(func() {

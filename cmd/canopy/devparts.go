@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/ed25519"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -76,12 +78,14 @@ type devRelays struct {
 func startDevNodes(ctx context.Context, cfg config.Config, trackers []peer.AddrInfo, key ed25519.PublicKey, n int, log *slog.Logger) (*devRelays, error) {
 	d := &devRelays{}
 	for i := range n {
-		h, err := p2p.NewHost(p2p.HostParams{Listen: loopbackP2P()})
+		dir := filepath.Join(cfg.DataDir, fmt.Sprintf("node%d", i+1))
+		h, err := p2p.NewHost(p2p.HostParams{IdentityFile: filepath.Join(dir, "node.p2p.key"), Listen: loopbackP2P()})
 		if err != nil {
 			return nil, errors.Join(err, d.Close())
 		}
 		d.hosts = append(d.hosts, h)
 		nd, err := node.New(node.Params{Host: h, OriginKey: key, Trackers: trackers, Streams: []string{devStream},
+			DataDir:     filepath.Join(cfg.DataDir, fmt.Sprintf("node%d", i+1)),
 			MaxChildren: cfg.Node.MaxChildren, UploadKbps: int(cfg.Node.UploadMbps * 1000), Window: cfg.Node.Window,
 			Logger: log.With("component", "node", "node", i+1), Registry: prometheus.NewRegistry()})
 		if err != nil {

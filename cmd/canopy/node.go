@@ -48,7 +48,7 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	}
 	defer h.Close()
 	reg := newRegistry()
-	n, err := node.New(node.Params{Host: h, OriginKey: key, Trackers: trackers, Streams: nc.Streams,
+	n, err := node.New(node.Params{Host: h, OriginKey: key, Trackers: trackers, Streams: nc.Streams, DataDir: cfg.DataDir,
 		MaxChildren: nc.MaxChildren, UploadKbps: int(nc.UploadMbps * 1000), Window: nc.Window,
 		Logger: log.With("component", "node"), Registry: reg})
 	if err != nil {
@@ -58,12 +58,21 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 		return err
 	}
 	defer n.Close()
-	srv, addr, err := serveHTTP(nc.HTTP, n.Handler(), log)
+	// HTTP/3 on the UDP port with the HTTP port's number; HTTP/1.1 and h2
+	// responses advertise it with Alt-Svc.
+	h3, err := node.ServeHTTP3(ctx, node.HTTP3Params{Addr: nc.HTTP, Handler: n.Handler(), DataDir: cfg.DataDir,
+		Logger: log.With("component", "http3")})
+	if err != nil {
+		return err
+	}
+	defer h3.Close()
+	srv, addr, err := serveHTTP(nc.HTTP, node.AltSvc(n.Handler(), h3.Port()), log)
 	if err != nil {
 		return err
 	}
 	defer shutdown(srv)
-	fmt.Fprintf(stdout, "Canopy relay node %s\n  players: %s/live/<stream>/master.m3u8\n", h.ID(), localURL("http", addr))
+	fmt.Fprintf(stdout, "Canopy relay node %s\n  players: %s/live/<stream>/master.m3u8\n  HTTP/3:  udp %s (self-signed, pin %s)\n",
+		h.ID(), localURL("http", addr), h3.Addr(), h3.PinnedPubKey())
 	<-ctx.Done()
 	return nil
 }
