@@ -58,7 +58,15 @@ func (s *stream) runLink(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		if errors.Is(err, errSwitch) || errors.Is(err, errResync) {
+		if errors.Is(err, errResync) {
+			continue
+		}
+		if errors.Is(err, errSwitch) {
+			// A switch the tracker asked for (often because the parent just
+			// died) is a re-attachment too: time it the same way.
+			if lost.IsZero() {
+				lost = s.n.now()
+			}
 			continue
 		}
 		s.log.Info("parent lost", "parent", target.ID.String(), "err", err)
@@ -130,8 +138,19 @@ func (s *stream) follow(ctx context.Context, target peer.AddrInfo, lost *time.Ti
 	go func() { done <- s.ingest(st, progress, lost) }()
 	timer := time.NewTimer(s.stallTimeout())
 	defer timer.Stop()
+	ack := time.NewTicker(ackInterval)
+	defer ack.Stop()
 	for {
 		select {
+		case <-ack.C:
+			// Writes here are small and rare; a parent that cannot take
+			// them is gone, and the read side will notice.
+			_ = st.SetWriteDeadline(time.Now().Add(ackInterval))
+			if err := proto.WriteMessage(st, &treepb.TreeMessage{Msg: &treepb.TreeMessage_Ack{Ack: &treepb.Ack{}}}); err != nil {
+				_ = st.Reset()
+				<-done
+				return attached, fmt.Errorf("ack: %w", err)
+			}
 		case err := <-done:
 			_ = st.Reset()
 			return attached, err

@@ -349,8 +349,9 @@ func (n *Node) Parent(stream string) peer.ID {
 	return id
 }
 
-// Reattachments returns every re-attach time so far: from losing a parent
-// to the first segment from the next one.
+// Reattachments returns every re-attach time so far: from losing or
+// leaving a parent (on the tracker's word) to the first segment from the
+// next one.
 func (n *Node) Reattachments() []time.Duration {
 	n.mu.Lock()
 	defer n.mu.Unlock()

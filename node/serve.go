@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync/atomic"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/canopylive/canopy/proto"
 	"github.com/canopylive/canopy/proto/treepb"
@@ -18,13 +20,33 @@ const (
 	childQueueLen    = 64               // frames queued per child
 	maxSubscribeSize = 1 << 10          // bytes of a Subscribe message
 	subscribeTimeout = 10 * time.Second // to receive the Subscribe
-	writeTimeout     = 30 * time.Second // one frame to a child
+	writeTimeout     = 10 * time.Second // one frame to a child
+	// stallEvict is how long a write to a child may block before a new
+	// child may take its slot. A child cut off without a FIN or RST keeps
+	// its slot until writes time out, while the tracker, which has stopped
+	// hearing from it, already sends its replacement here.
+	stallEvict = 3 * time.Second
+	// ackInterval is how often a child sends Ack; a child not heard from
+	// for childSilence is dropped.
+	ackInterval  = time.Second
+	childSilence = 4 * time.Second
+	maxAckSize   = 64
 )
 
 // child is one subscribed child stream.
 type child struct {
-	st network.Stream
-	q  *childQueue
+	st           network.Stream
+	q            *childQueue
+	peer         peer.ID
+	writingSince atomic.Int64 // unix nanos when the current write began; 0 when idle
+	heard        atomic.Int64 // unix nanos of the child's last message
+}
+
+// stalled reports whether a write to c has been blocked, or c has been
+// silent, since before cut.
+func (c *child) stalled(cut time.Time) bool {
+	w := c.writingSince.Load()
+	return (w != 0 && w < cut.UnixNano()) || c.heard.Load() < cut.UnixNano()
 }
 
 // parseSubscribe reads and checks a child's first message.
@@ -65,7 +87,8 @@ func (n *Node) handleTree(st network.Stream) {
 		_ = st.Reset()
 		return
 	}
-	c := &child{st: st, q: newChildQueue(childQueueLen)}
+	c := &child{st: st, q: newChildQueue(childQueueLen), peer: st.Conn().RemotePeer()}
+	c.heard.Store(n.p.Now().UnixNano())
 	backfill, ok := s.attach(c, sub.FromSequence, sub.LiveEdge, sub.Broadcast, n.p.MaxChildren)
 	if !ok {
 		log.Info("refused child: full", "stream", sub.Stream)
@@ -75,11 +98,19 @@ func (n *Node) handleTree(st network.Stream) {
 	defer s.detach(c)
 	log.Debug("child attached", "stream", sub.Stream, "from", sub.FromSequence, "live_edge", sub.LiveEdge, "backfill", len(backfill))
 
-	// The child sends nothing after Subscribe; its EOF or reset ends the link.
+	// After Subscribe the child sends only Acks; anything else, its EOF or
+	// a reset ends the link.
 	gone := make(chan struct{})
 	go func() {
 		defer close(gone)
-		_, _ = io.Copy(io.Discard, st)
+		r := bufio.NewReader(st)
+		for {
+			var m treepb.TreeMessage
+			if err := proto.ReadMessage(r, &m, maxAckSize); err != nil || m.GetAck() == nil {
+				return
+			}
+			c.heard.Store(n.p.Now().UnixNano())
+		}
 	}()
 	err = n.feed(s, c, backfill, gone)
 	_ = st.Reset()
@@ -93,8 +124,11 @@ func (n *Node) handleTree(st network.Stream) {
 // write fails, or the node closes.
 func (n *Node) feed(s *stream, c *child, backfill [][]byte, gone <-chan struct{}) error {
 	write := func(b []byte) error {
-		_ = c.st.SetWriteDeadline(time.Now().Add(writeTimeout))
+		now := n.p.Now()
+		_ = c.st.SetWriteDeadline(now.Add(writeTimeout))
+		c.writingSince.Store(now.UnixNano())
 		_, err := c.st.Write(b)
+		c.writingSince.Store(0)
 		return err
 	}
 	for _, b := range backfill {
@@ -102,7 +136,12 @@ func (n *Node) feed(s *stream, c *child, backfill [][]byte, gone <-chan struct{}
 			return err
 		}
 	}
+	silence := time.NewTicker(ackInterval)
+	defer silence.Stop()
 	for {
+		if c.heard.Load() < n.p.Now().Add(-childSilence).UnixNano() {
+			return fmt.Errorf("%w: child silent for %v", ErrStalled, childSilence)
+		}
 		fs, skip, media, from, to, meta := c.q.next()
 		if skip {
 			if media {
@@ -130,6 +169,7 @@ func (n *Node) feed(s *stream, c *child, backfill [][]byte, gone <-chan struct{}
 		}
 		select {
 		case <-c.q.wake:
+		case <-silence.C:
 		case <-gone:
 			return io.EOF
 		case <-n.ctx.Done():

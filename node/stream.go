@@ -115,8 +115,29 @@ func (s *stream) pushLocked(c *child, f frame) {
 func (s *stream) attach(c *child, from uint64, liveEdge bool, broadcast string, limit int) ([][]byte, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// A peer that subscribes again (after a Skipped, or after its link
+	// broke without us noticing) replaces its old subscription.
+	for old := range s.children {
+		if old.peer == c.peer {
+			s.evictLocked(old)
+		}
+	}
 	if limit > 0 && len(s.children) >= limit {
-		return nil, false
+		// Full: a child whose write has been blocked for stallEvict gives
+		// its slot to the newcomer the tracker sent.
+		var victim *child
+		cut := s.n.p.Now().Add(-stallEvict)
+		for old := range s.children {
+			if old.stalled(cut) {
+				victim = old
+				break
+			}
+		}
+		if victim == nil {
+			return nil, false
+		}
+		s.n.log.Info("evicting a stalled child for a new one", "stream", s.name, "stalled", victim.peer.String(), "new", c.peer.String())
+		s.evictLocked(victim)
 	}
 	if broadcast != "" && broadcast != s.cache.info.Broadcast {
 		liveEdge = true // its sequence numbers belong to another broadcast
@@ -124,6 +145,14 @@ func (s *stream) attach(c *child, from uint64, liveEdge bool, broadcast string, 
 	s.children[c] = struct{}{}
 	s.n.metrics.children.Inc()
 	return s.cache.backfill(from, liveEdge), true
+}
+
+// evictLocked drops a child's subscription; its feed fails on the reset
+// stream and detach then finds it gone.
+func (s *stream) evictLocked(c *child) {
+	delete(s.children, c)
+	s.n.metrics.children.Dec()
+	_ = c.st.Reset()
 }
 
 func (s *stream) detach(c *child) {

@@ -28,16 +28,48 @@ const MaxMessageSize = MaxSegmentLength + 64<<10
 var ErrBadMessage = errors.New("malformed wire message")
 
 // ReadMessage reads one length-delimited protobuf message of at most max
-// bytes (MaxMessageSize when max is 0).
+// bytes (MaxMessageSize when max is 0). Errors of the reader itself (EOF, a
+// reset stream, a deadline) come back as they are; only bytes that do not
+// decode are ErrBadMessage, so a peer is blamed only for what it sent.
 func ReadMessage(r *bufio.Reader, m gproto.Message, max int) error {
 	if max <= 0 {
 		max = MaxMessageSize
 	}
-	err := protodelim.UnmarshalOptions{MaxSize: int64(max)}.UnmarshalFrom(r, m)
-	if err == nil || errors.Is(err, io.EOF) {
+	tr := &trackingReader{r: r}
+	err := protodelim.UnmarshalOptions{MaxSize: int64(max)}.UnmarshalFrom(tr, m)
+	switch {
+	case err == nil:
+		return nil
+	case tr.err != nil && errors.Is(err, tr.err):
 		return err
+	case tr.err != nil && errors.Is(tr.err, io.EOF):
+		return io.ErrUnexpectedEOF // the message was cut short by the peer closing
+	case tr.err != nil:
+		return tr.err
 	}
 	return fmt.Errorf("%w: %w", ErrBadMessage, err)
+}
+
+// trackingReader remembers the first error of the reader underneath.
+type trackingReader struct {
+	r   *bufio.Reader
+	err error
+}
+
+func (t *trackingReader) Read(p []byte) (int, error) {
+	n, err := t.r.Read(p)
+	if err != nil && t.err == nil {
+		t.err = err
+	}
+	return n, err
+}
+
+func (t *trackingReader) ReadByte() (byte, error) {
+	b, err := t.r.ReadByte()
+	if err != nil && t.err == nil {
+		t.err = err
+	}
+	return b, err
 }
 
 // WriteMessage writes one length-delimited protobuf message.

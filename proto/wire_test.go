@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
+	"io"
 	"testing"
 	"time"
 
@@ -61,6 +62,41 @@ func TestWireRejects(t *testing.T) {
 		t.Errorf("oversized message: %v", err)
 	}
 }
+
+// TestReadMessageBlamesOnlyBadBytes: a reader failing (a reset stream) or
+// ending mid-message is an I/O error, not a malformed message.
+func TestReadMessageBlamesOnlyBadBytes(t *testing.T) {
+	var buf bytes.Buffer
+	_ = WriteMessage(&buf, &treepb.TreeMessage{Msg: &treepb.TreeMessage_Subscribe{Subscribe: &treepb.Subscribe{Stream: "s"}}})
+	whole := buf.Bytes()
+	reset := errors.New("stream reset")
+	for _, tc := range []struct {
+		name    string
+		r       io.Reader
+		bad     bool
+		wantErr error
+	}{
+		{"clean EOF", bytes.NewReader(nil), false, io.EOF},
+		{"cut short", bytes.NewReader(whole[:len(whole)-2]), false, io.ErrUnexpectedEOF},
+		{"reset", io.MultiReader(bytes.NewReader(whole[:3]), iotestErr{reset}), false, reset},
+		{"garbage", bytes.NewReader([]byte{5, 0xff, 0xff, 0xff, 0xff, 0xff}), true, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var m treepb.TreeMessage
+			err := ReadMessage(bufio.NewReader(tc.r), &m, 0)
+			if errors.Is(err, ErrBadMessage) != tc.bad {
+				t.Fatalf("err = %v; malformed = %v, want %v", err, errors.Is(err, ErrBadMessage), tc.bad)
+			}
+			if tc.wantErr != nil && !errors.Is(err, tc.wantErr) {
+				t.Fatalf("err = %v, want %v", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+type iotestErr struct{ err error }
+
+func (e iotestErr) Read([]byte) (int, error) { return 0, e.err }
 
 // FuzzTreeMessage decodes arbitrary bytes as tree and tracker messages and
 // converts any record found: never a panic, and a record that converts

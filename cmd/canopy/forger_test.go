@@ -148,6 +148,23 @@ func (f *forger) follow(p *treepb.Peer) {
 	if proto.WriteMessage(st, sub) != nil {
 		return
 	}
+	// Keep the parent's slot with Acks, as an honest child does.
+	f.wg.Add(1)
+	go func() {
+		defer f.wg.Done()
+		tick := time.NewTicker(500 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-f.ctx.Done():
+				return
+			case <-tick.C:
+				if proto.WriteMessage(st, &treepb.TreeMessage{Msg: &treepb.TreeMessage_Ack{Ack: &treepb.Ack{}}}) != nil {
+					return
+				}
+			}
+		}
+	}()
 	r := bufio.NewReader(st)
 	for f.ctx.Err() == nil {
 		var m treepb.TreeMessage

@@ -511,8 +511,56 @@ func (x *StreamInfo) GetSegmentDurationMs() uint32 {
 	return 0
 }
 
+// Ack is the child's keepalive, sent every second after Subscribe. A parent
+// that hears nothing from a child for a few seconds treats it as gone and
+// frees its slot: a child cut off without FIN or RST would otherwise hold
+// the slot until the parent's writes time out.
+type Ack struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	LastSequence  uint64                 `protobuf:"varint,1,opt,name=last_sequence,json=lastSequence,proto3" json:"last_sequence,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Ack) Reset() {
+	*x = Ack{}
+	mi := &file_proto_treepb_tree_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Ack) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Ack) ProtoMessage() {}
+
+func (x *Ack) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_treepb_tree_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Ack.ProtoReflect.Descriptor instead.
+func (*Ack) Descriptor() ([]byte, []int) {
+	return file_proto_treepb_tree_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *Ack) GetLastSequence() uint64 {
+	if x != nil {
+		return x.LastSequence
+	}
+	return 0
+}
+
 // TreeMessage is what a parent sends down (StreamInfo, Segment, Skipped)
-// and a child sends up (Subscribe).
+// and a child sends up (Subscribe, then Ack).
 type TreeMessage struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Types that are valid to be assigned to Msg:
@@ -521,6 +569,7 @@ type TreeMessage struct {
 	//	*TreeMessage_Segment
 	//	*TreeMessage_Skipped
 	//	*TreeMessage_Info
+	//	*TreeMessage_Ack
 	Msg           isTreeMessage_Msg `protobuf_oneof:"msg"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -528,7 +577,7 @@ type TreeMessage struct {
 
 func (x *TreeMessage) Reset() {
 	*x = TreeMessage{}
-	mi := &file_proto_treepb_tree_proto_msgTypes[6]
+	mi := &file_proto_treepb_tree_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -540,7 +589,7 @@ func (x *TreeMessage) String() string {
 func (*TreeMessage) ProtoMessage() {}
 
 func (x *TreeMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_treepb_tree_proto_msgTypes[6]
+	mi := &file_proto_treepb_tree_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -553,7 +602,7 @@ func (x *TreeMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TreeMessage.ProtoReflect.Descriptor instead.
 func (*TreeMessage) Descriptor() ([]byte, []int) {
-	return file_proto_treepb_tree_proto_rawDescGZIP(), []int{6}
+	return file_proto_treepb_tree_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *TreeMessage) GetMsg() isTreeMessage_Msg {
@@ -599,6 +648,15 @@ func (x *TreeMessage) GetInfo() *StreamInfo {
 	return nil
 }
 
+func (x *TreeMessage) GetAck() *Ack {
+	if x != nil {
+		if x, ok := x.Msg.(*TreeMessage_Ack); ok {
+			return x.Ack
+		}
+	}
+	return nil
+}
+
 type isTreeMessage_Msg interface {
 	isTreeMessage_Msg()
 }
@@ -619,6 +677,10 @@ type TreeMessage_Info struct {
 	Info *StreamInfo `protobuf:"bytes,4,opt,name=info,proto3,oneof"`
 }
 
+type TreeMessage_Ack struct {
+	Ack *Ack `protobuf:"bytes,5,opt,name=ack,proto3,oneof"`
+}
+
 func (*TreeMessage_Subscribe) isTreeMessage_Msg() {}
 
 func (*TreeMessage_Segment) isTreeMessage_Msg() {}
@@ -626,6 +688,8 @@ func (*TreeMessage_Segment) isTreeMessage_Msg() {}
 func (*TreeMessage_Skipped) isTreeMessage_Msg() {}
 
 func (*TreeMessage_Info) isTreeMessage_Msg() {}
+
+func (*TreeMessage_Ack) isTreeMessage_Msg() {}
 
 type Peer struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -637,7 +701,7 @@ type Peer struct {
 
 func (x *Peer) Reset() {
 	*x = Peer{}
-	mi := &file_proto_treepb_tree_proto_msgTypes[7]
+	mi := &file_proto_treepb_tree_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -649,7 +713,7 @@ func (x *Peer) String() string {
 func (*Peer) ProtoMessage() {}
 
 func (x *Peer) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_treepb_tree_proto_msgTypes[7]
+	mi := &file_proto_treepb_tree_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -662,7 +726,7 @@ func (x *Peer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Peer.ProtoReflect.Descriptor instead.
 func (*Peer) Descriptor() ([]byte, []int) {
-	return file_proto_treepb_tree_proto_rawDescGZIP(), []int{7}
+	return file_proto_treepb_tree_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Peer) GetId() string {
@@ -693,7 +757,7 @@ type Hello struct {
 
 func (x *Hello) Reset() {
 	*x = Hello{}
-	mi := &file_proto_treepb_tree_proto_msgTypes[8]
+	mi := &file_proto_treepb_tree_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -705,7 +769,7 @@ func (x *Hello) String() string {
 func (*Hello) ProtoMessage() {}
 
 func (x *Hello) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_treepb_tree_proto_msgTypes[8]
+	mi := &file_proto_treepb_tree_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -718,7 +782,7 @@ func (x *Hello) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Hello.ProtoReflect.Descriptor instead.
 func (*Hello) Descriptor() ([]byte, []int) {
-	return file_proto_treepb_tree_proto_rawDescGZIP(), []int{8}
+	return file_proto_treepb_tree_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Hello) GetSelf() *Peer {
@@ -766,7 +830,7 @@ type Rtt struct {
 
 func (x *Rtt) Reset() {
 	*x = Rtt{}
-	mi := &file_proto_treepb_tree_proto_msgTypes[9]
+	mi := &file_proto_treepb_tree_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -778,7 +842,7 @@ func (x *Rtt) String() string {
 func (*Rtt) ProtoMessage() {}
 
 func (x *Rtt) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_treepb_tree_proto_msgTypes[9]
+	mi := &file_proto_treepb_tree_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -791,7 +855,7 @@ func (x *Rtt) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Rtt.ProtoReflect.Descriptor instead.
 func (*Rtt) Descriptor() ([]byte, []int) {
-	return file_proto_treepb_tree_proto_rawDescGZIP(), []int{9}
+	return file_proto_treepb_tree_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Rtt) GetPeer() string {
@@ -820,7 +884,7 @@ type StreamState struct {
 
 func (x *StreamState) Reset() {
 	*x = StreamState{}
-	mi := &file_proto_treepb_tree_proto_msgTypes[10]
+	mi := &file_proto_treepb_tree_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -832,7 +896,7 @@ func (x *StreamState) String() string {
 func (*StreamState) ProtoMessage() {}
 
 func (x *StreamState) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_treepb_tree_proto_msgTypes[10]
+	mi := &file_proto_treepb_tree_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -845,7 +909,7 @@ func (x *StreamState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StreamState.ProtoReflect.Descriptor instead.
 func (*StreamState) Descriptor() ([]byte, []int) {
-	return file_proto_treepb_tree_proto_rawDescGZIP(), []int{10}
+	return file_proto_treepb_tree_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *StreamState) GetStream() string {
@@ -888,7 +952,7 @@ type Heartbeat struct {
 
 func (x *Heartbeat) Reset() {
 	*x = Heartbeat{}
-	mi := &file_proto_treepb_tree_proto_msgTypes[11]
+	mi := &file_proto_treepb_tree_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -900,7 +964,7 @@ func (x *Heartbeat) String() string {
 func (*Heartbeat) ProtoMessage() {}
 
 func (x *Heartbeat) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_treepb_tree_proto_msgTypes[11]
+	mi := &file_proto_treepb_tree_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -913,7 +977,7 @@ func (x *Heartbeat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Heartbeat.ProtoReflect.Descriptor instead.
 func (*Heartbeat) Descriptor() ([]byte, []int) {
-	return file_proto_treepb_tree_proto_rawDescGZIP(), []int{11}
+	return file_proto_treepb_tree_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Heartbeat) GetRtts() []*Rtt {
@@ -949,7 +1013,7 @@ type Report struct {
 
 func (x *Report) Reset() {
 	*x = Report{}
-	mi := &file_proto_treepb_tree_proto_msgTypes[12]
+	mi := &file_proto_treepb_tree_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -961,7 +1025,7 @@ func (x *Report) String() string {
 func (*Report) ProtoMessage() {}
 
 func (x *Report) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_treepb_tree_proto_msgTypes[12]
+	mi := &file_proto_treepb_tree_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -974,7 +1038,7 @@ func (x *Report) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Report.ProtoReflect.Descriptor instead.
 func (*Report) Descriptor() ([]byte, []int) {
-	return file_proto_treepb_tree_proto_rawDescGZIP(), []int{12}
+	return file_proto_treepb_tree_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Report) GetPeer() string {
@@ -1013,7 +1077,7 @@ type Assignment struct {
 
 func (x *Assignment) Reset() {
 	*x = Assignment{}
-	mi := &file_proto_treepb_tree_proto_msgTypes[13]
+	mi := &file_proto_treepb_tree_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1025,7 +1089,7 @@ func (x *Assignment) String() string {
 func (*Assignment) ProtoMessage() {}
 
 func (x *Assignment) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_treepb_tree_proto_msgTypes[13]
+	mi := &file_proto_treepb_tree_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1038,7 +1102,7 @@ func (x *Assignment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Assignment.ProtoReflect.Descriptor instead.
 func (*Assignment) Descriptor() ([]byte, []int) {
-	return file_proto_treepb_tree_proto_rawDescGZIP(), []int{13}
+	return file_proto_treepb_tree_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Assignment) GetStream() string {
@@ -1091,7 +1155,7 @@ type TrackerMessage struct {
 
 func (x *TrackerMessage) Reset() {
 	*x = TrackerMessage{}
-	mi := &file_proto_treepb_tree_proto_msgTypes[14]
+	mi := &file_proto_treepb_tree_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1103,7 +1167,7 @@ func (x *TrackerMessage) String() string {
 func (*TrackerMessage) ProtoMessage() {}
 
 func (x *TrackerMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_proto_treepb_tree_proto_msgTypes[14]
+	mi := &file_proto_treepb_tree_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1116,7 +1180,7 @@ func (x *TrackerMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrackerMessage.ProtoReflect.Descriptor instead.
 func (*TrackerMessage) Descriptor() ([]byte, []int) {
-	return file_proto_treepb_tree_proto_rawDescGZIP(), []int{14}
+	return file_proto_treepb_tree_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *TrackerMessage) GetMsg() isTrackerMessage_Msg {
@@ -1239,12 +1303,15 @@ const file_proto_treepb_tree_proto_rawDesc = "" +
 	"renditions\x18\x03 \x03(\v2\x19.canopy.tree.v1.RenditionR\n" +
 	"renditions\x12\x14\n" +
 	"\x05ended\x18\x04 \x01(\bR\x05ended\x12.\n" +
-	"\x13segment_duration_ms\x18\x05 \x01(\rR\x11segmentDurationMs\"\xeb\x01\n" +
+	"\x13segment_duration_ms\x18\x05 \x01(\rR\x11segmentDurationMs\"*\n" +
+	"\x03Ack\x12#\n" +
+	"\rlast_sequence\x18\x01 \x01(\x04R\flastSequence\"\x94\x02\n" +
 	"\vTreeMessage\x129\n" +
 	"\tsubscribe\x18\x01 \x01(\v2\x19.canopy.tree.v1.SubscribeH\x00R\tsubscribe\x123\n" +
 	"\asegment\x18\x02 \x01(\v2\x17.canopy.tree.v1.SegmentH\x00R\asegment\x123\n" +
 	"\askipped\x18\x03 \x01(\v2\x17.canopy.tree.v1.SkippedH\x00R\askipped\x120\n" +
-	"\x04info\x18\x04 \x01(\v2\x1a.canopy.tree.v1.StreamInfoH\x00R\x04infoB\x05\n" +
+	"\x04info\x18\x04 \x01(\v2\x1a.canopy.tree.v1.StreamInfoH\x00R\x04info\x12'\n" +
+	"\x03ack\x18\x05 \x01(\v2\x13.canopy.tree.v1.AckH\x00R\x03ackB\x05\n" +
 	"\x03msg\",\n" +
 	"\x04Peer\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
@@ -1302,7 +1369,7 @@ func file_proto_treepb_tree_proto_rawDescGZIP() []byte {
 	return file_proto_treepb_tree_proto_rawDescData
 }
 
-var file_proto_treepb_tree_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_proto_treepb_tree_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_proto_treepb_tree_proto_goTypes = []any{
 	(*SegmentRecord)(nil),  // 0: canopy.tree.v1.SegmentRecord
 	(*Subscribe)(nil),      // 1: canopy.tree.v1.Subscribe
@@ -1310,15 +1377,16 @@ var file_proto_treepb_tree_proto_goTypes = []any{
 	(*Skipped)(nil),        // 3: canopy.tree.v1.Skipped
 	(*Rendition)(nil),      // 4: canopy.tree.v1.Rendition
 	(*StreamInfo)(nil),     // 5: canopy.tree.v1.StreamInfo
-	(*TreeMessage)(nil),    // 6: canopy.tree.v1.TreeMessage
-	(*Peer)(nil),           // 7: canopy.tree.v1.Peer
-	(*Hello)(nil),          // 8: canopy.tree.v1.Hello
-	(*Rtt)(nil),            // 9: canopy.tree.v1.Rtt
-	(*StreamState)(nil),    // 10: canopy.tree.v1.StreamState
-	(*Heartbeat)(nil),      // 11: canopy.tree.v1.Heartbeat
-	(*Report)(nil),         // 12: canopy.tree.v1.Report
-	(*Assignment)(nil),     // 13: canopy.tree.v1.Assignment
-	(*TrackerMessage)(nil), // 14: canopy.tree.v1.TrackerMessage
+	(*Ack)(nil),            // 6: canopy.tree.v1.Ack
+	(*TreeMessage)(nil),    // 7: canopy.tree.v1.TreeMessage
+	(*Peer)(nil),           // 8: canopy.tree.v1.Peer
+	(*Hello)(nil),          // 9: canopy.tree.v1.Hello
+	(*Rtt)(nil),            // 10: canopy.tree.v1.Rtt
+	(*StreamState)(nil),    // 11: canopy.tree.v1.StreamState
+	(*Heartbeat)(nil),      // 12: canopy.tree.v1.Heartbeat
+	(*Report)(nil),         // 13: canopy.tree.v1.Report
+	(*Assignment)(nil),     // 14: canopy.tree.v1.Assignment
+	(*TrackerMessage)(nil), // 15: canopy.tree.v1.TrackerMessage
 }
 var file_proto_treepb_tree_proto_depIdxs = []int32{
 	0,  // 0: canopy.tree.v1.Segment.record:type_name -> canopy.tree.v1.SegmentRecord
@@ -1327,21 +1395,22 @@ var file_proto_treepb_tree_proto_depIdxs = []int32{
 	2,  // 3: canopy.tree.v1.TreeMessage.segment:type_name -> canopy.tree.v1.Segment
 	3,  // 4: canopy.tree.v1.TreeMessage.skipped:type_name -> canopy.tree.v1.Skipped
 	5,  // 5: canopy.tree.v1.TreeMessage.info:type_name -> canopy.tree.v1.StreamInfo
-	7,  // 6: canopy.tree.v1.Hello.self:type_name -> canopy.tree.v1.Peer
-	9,  // 7: canopy.tree.v1.Heartbeat.rtts:type_name -> canopy.tree.v1.Rtt
-	10, // 8: canopy.tree.v1.Heartbeat.streams:type_name -> canopy.tree.v1.StreamState
-	7,  // 9: canopy.tree.v1.Assignment.parent:type_name -> canopy.tree.v1.Peer
-	7,  // 10: canopy.tree.v1.Assignment.backup:type_name -> canopy.tree.v1.Peer
-	7,  // 11: canopy.tree.v1.Assignment.candidates:type_name -> canopy.tree.v1.Peer
-	8,  // 12: canopy.tree.v1.TrackerMessage.hello:type_name -> canopy.tree.v1.Hello
-	11, // 13: canopy.tree.v1.TrackerMessage.heartbeat:type_name -> canopy.tree.v1.Heartbeat
-	12, // 14: canopy.tree.v1.TrackerMessage.report:type_name -> canopy.tree.v1.Report
-	13, // 15: canopy.tree.v1.TrackerMessage.assignment:type_name -> canopy.tree.v1.Assignment
-	16, // [16:16] is the sub-list for method output_type
-	16, // [16:16] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	6,  // 6: canopy.tree.v1.TreeMessage.ack:type_name -> canopy.tree.v1.Ack
+	8,  // 7: canopy.tree.v1.Hello.self:type_name -> canopy.tree.v1.Peer
+	10, // 8: canopy.tree.v1.Heartbeat.rtts:type_name -> canopy.tree.v1.Rtt
+	11, // 9: canopy.tree.v1.Heartbeat.streams:type_name -> canopy.tree.v1.StreamState
+	8,  // 10: canopy.tree.v1.Assignment.parent:type_name -> canopy.tree.v1.Peer
+	8,  // 11: canopy.tree.v1.Assignment.backup:type_name -> canopy.tree.v1.Peer
+	8,  // 12: canopy.tree.v1.Assignment.candidates:type_name -> canopy.tree.v1.Peer
+	9,  // 13: canopy.tree.v1.TrackerMessage.hello:type_name -> canopy.tree.v1.Hello
+	12, // 14: canopy.tree.v1.TrackerMessage.heartbeat:type_name -> canopy.tree.v1.Heartbeat
+	13, // 15: canopy.tree.v1.TrackerMessage.report:type_name -> canopy.tree.v1.Report
+	14, // 16: canopy.tree.v1.TrackerMessage.assignment:type_name -> canopy.tree.v1.Assignment
+	17, // [17:17] is the sub-list for method output_type
+	17, // [17:17] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_proto_treepb_tree_proto_init() }
@@ -1349,13 +1418,14 @@ func file_proto_treepb_tree_proto_init() {
 	if File_proto_treepb_tree_proto != nil {
 		return
 	}
-	file_proto_treepb_tree_proto_msgTypes[6].OneofWrappers = []any{
+	file_proto_treepb_tree_proto_msgTypes[7].OneofWrappers = []any{
 		(*TreeMessage_Subscribe)(nil),
 		(*TreeMessage_Segment)(nil),
 		(*TreeMessage_Skipped)(nil),
 		(*TreeMessage_Info)(nil),
+		(*TreeMessage_Ack)(nil),
 	}
-	file_proto_treepb_tree_proto_msgTypes[14].OneofWrappers = []any{
+	file_proto_treepb_tree_proto_msgTypes[15].OneofWrappers = []any{
 		(*TrackerMessage_Hello)(nil),
 		(*TrackerMessage_Heartbeat)(nil),
 		(*TrackerMessage_Report)(nil),
@@ -1367,7 +1437,7 @@ func file_proto_treepb_tree_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_proto_treepb_tree_proto_rawDesc), len(file_proto_treepb_tree_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   15,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -1,0 +1,69 @@
+package node
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/canopylive/canopy/proto"
+	"github.com/canopylive/canopy/proto/treepb"
+)
+
+// TestStalledChildGivesUpItsSlot: a parent with room for one child whose
+// only child stopped reading (cut off without a FIN) accepts the child the
+// tracker sends next, once the old one has been stalled for stallEvict.
+func TestStalledChildGivesUpItsSlot(t *testing.T) {
+	o := newOrigin(t, 1, 64<<10)
+	root := startNode(t, Params{Host: newTestHost(t), OriginKey: o.pub, Root: true, MaxChildren: 1})
+	dead := newTestHost(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := dead.Connect(ctx, addrOf(root)); err != nil {
+		t.Fatal(err)
+	}
+	st, err := dead.NewStream(ctx, root.p.Host.ID(), proto.TreeProtocol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Reset() })
+	sub := &treepb.TreeMessage{Msg: &treepb.TreeMessage_Subscribe{Subscribe: &treepb.Subscribe{Stream: testStream, LiveEdge: true}}}
+	if err := proto.WriteMessage(st, sub); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "the dead child attached", func() bool { return children(root) == 1 })
+	// Far more than the connection's flow-control window: the write to the
+	// child that never reads blocks.
+	o.publishInits(t, root)
+	seq := uint64(0)
+	for ; seq < 100; seq++ {
+		o.publishColumn(t, root, seq)
+	}
+
+	late := newTestNode(t, o, false)
+	if err := late.Assign(testStream, addrOf(root), addrOf(root)); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	eventually(t, stallEvict+10*time.Second, "the new child is fed", func() bool {
+		o.publishColumn(t, root, seq)
+		seq++
+		s, ok := newestSeq(late)
+		return ok && s+1 >= seq-1
+	})
+	took := time.Since(start)
+	t.Logf("new child fed %v after it was assigned", took)
+	if took < stallEvict/2 {
+		t.Errorf("the slot was given up after %v, before the old child could count as stalled", took)
+	}
+	if n := children(root); n != 1 {
+		t.Errorf("root has %d children, want 1 (the dead one evicted)", n)
+	}
+}
+
+func newestSeq(n *Node) (uint64, bool) {
+	seqs := n.Sequences(testStream, "r0")
+	if len(seqs) == 0 {
+		return 0, false
+	}
+	return seqs[len(seqs)-1], true
+}
