@@ -22,9 +22,15 @@ fmt-check:
 
 vet:
 	$(GO) vet ./...
+	$(GO) vet -tags e2e ./cmd/...
 
+# Unit and integration tests run under the race detector. The relay-tree
+# end-to-end tests (build tag e2e) assert timings, such as re-attach within
+# a second, that mean nothing under the race detector's slowdown, so they
+# run without it, after the race run.
 test: setup fmt-check vet
 	$(GO) test -race -count=1 -timeout 20m ./...
+	$(GO) test -tags e2e -count=1 -timeout 10m -run 'TestRelayTree30Nodes|TestForgingRelayIsRoutedAround' -v ./cmd/canopy
 
 # Benchmarks print a ratio against a peer measured in the same run.
 bench: setup

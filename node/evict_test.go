@@ -9,28 +9,31 @@ import (
 	"github.com/canopylive/canopy/proto/treepb"
 )
 
-// TestStalledChildGivesUpItsSlot: a parent with room for one child whose
-// only child stopped reading (cut off without a FIN) accepts the child the
-// tracker sends next, once the old one has been stalled for stallEvict.
+// TestStalledChildGivesUpItsSlot: a parent with room for one child (plus one
+// of slack) whose children went silent (cut off without a FIN) accepts the
+// child the tracker sends next, once an old one has been silent for
+// stallEvict.
 func TestStalledChildGivesUpItsSlot(t *testing.T) {
 	o := newOrigin(t, 1, 64<<10)
-	root := startNode(t, Params{Host: newTestHost(t), OriginKey: o.pub, Root: true, MaxChildren: 1})
-	dead := newTestHost(t)
+	root := startNode(t, Params{OriginKey: o.pub, Root: true, MaxChildren: 1})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := dead.Connect(ctx, addrOf(root)); err != nil {
-		t.Fatal(err)
+	for range 2 {
+		dead := newTestHost(t)
+		if err := dead.Connect(ctx, addrOf(root)); err != nil {
+			t.Fatal(err)
+		}
+		st, err := dead.NewStream(ctx, root.p.Host.ID(), proto.TreeProtocol)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = st.Reset() })
+		sub := &treepb.TreeMessage{Msg: &treepb.TreeMessage_Subscribe{Subscribe: &treepb.Subscribe{Stream: testStream, LiveEdge: true}}}
+		if err := proto.WriteMessage(st, sub); err != nil {
+			t.Fatal(err)
+		}
 	}
-	st, err := dead.NewStream(ctx, root.p.Host.ID(), proto.TreeProtocol)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Reset() })
-	sub := &treepb.TreeMessage{Msg: &treepb.TreeMessage_Subscribe{Subscribe: &treepb.Subscribe{Stream: testStream, LiveEdge: true}}}
-	if err := proto.WriteMessage(st, sub); err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, 10*time.Second, "the dead child attached", func() bool { return children(root) == 1 })
+	eventually(t, 10*time.Second, "the dead children attached", func() bool { return children(root) == 2 })
 	// Far more than the connection's flow-control window: the write to the
 	// child that never reads blocks.
 	o.publishInits(t, root)
@@ -55,8 +58,8 @@ func TestStalledChildGivesUpItsSlot(t *testing.T) {
 	if took < stallEvict/2 {
 		t.Errorf("the slot was given up after %v, before the old child could count as stalled", took)
 	}
-	if n := children(root); n != 1 {
-		t.Errorf("root has %d children, want 1 (the dead one evicted)", n)
+	if n := children(root); n != 2 {
+		t.Errorf("root has %d children, want 2 (one dead one evicted for the new one)", n)
 	}
 }
 

@@ -46,6 +46,8 @@ func (s *stream) runLink(ctx context.Context) {
 			case <-ctx.Done():
 				return
 			case <-s.assignCh:
+				// The tracker's fresh word beats our memory of failures.
+				clear(avoid)
 				continue
 			case <-time.After(backoff):
 				clear(avoid) // nothing else to try: retry everyone
@@ -63,10 +65,13 @@ func (s *stream) runLink(ctx context.Context) {
 		}
 		if errors.Is(err, errSwitch) {
 			// A switch the tracker asked for (often because the parent just
-			// died) is a re-attachment too: time it the same way.
+			// died) is a re-attachment too: time it the same way. The new
+			// assignment may name a peer that failed us moments ago while
+			// the tree was changing; give it a fresh chance.
 			if lost.IsZero() {
 				lost = s.n.now()
 			}
+			clear(avoid)
 			continue
 		}
 		s.log.Info("parent lost", "parent", target.ID.String(), "err", err)
@@ -116,9 +121,9 @@ func (s *stream) follow(ctx context.Context, target peer.AddrInfo, lost *time.Ti
 	if len(target.Addrs) > 0 {
 		h.Peerstore().AddAddrs(target.ID, target.Addrs, time.Hour)
 	}
-	st, err := h.NewStream(dctx, target.ID, proto.TreeProtocol)
+	st, err := s.dial(dctx, cancel, target)
 	if err != nil {
-		return false, fmt.Errorf("open tree stream: %w", err)
+		return false, err
 	}
 	from, liveEdge := s.resumePoint()
 	bc := s.info().Broadcast
@@ -168,8 +173,11 @@ func (s *stream) follow(ctx context.Context, target peer.AddrInfo, lost *time.Ti
 			}
 			timer.Reset(s.stallTimeout())
 		case <-s.assignCh:
-			a := s.assignment()
-			if a.parent.ID != "" && a.parent.ID != target.ID && a.backup.ID != target.ID {
+			// Follow the tracker's parent, even away from our backup: the
+			// tracker counts this node among its parent's children, and a
+			// node that lingers on its backup holds a slot the tracker has
+			// promised to someone else.
+			if a := s.assignment(); a.parent.ID != "" && a.parent.ID != target.ID {
 				_ = st.Reset()
 				<-done
 				return attached, errSwitch
@@ -178,6 +186,38 @@ func (s *stream) follow(ctx context.Context, target peer.AddrInfo, lost *time.Ti
 			_ = st.Reset()
 			<-done
 			return attached, ctx.Err()
+		}
+	}
+}
+
+// dial opens the tree stream to target, giving up at once if the tracker
+// reassigns the node away from target meanwhile: a dead peer's QUIC address
+// can take the whole dial timeout to fail.
+func (s *stream) dial(ctx context.Context, cancel context.CancelFunc, target peer.AddrInfo) (network.Stream, error) {
+	type result struct {
+		st  network.Stream
+		err error
+	}
+	res := make(chan result, 1)
+	go func() {
+		st, err := s.n.p.Host.NewStream(ctx, target.ID, proto.TreeProtocol)
+		res <- result{st, err}
+	}()
+	for {
+		select {
+		case r := <-res:
+			if r.err != nil {
+				return nil, fmt.Errorf("open tree stream: %w", r.err)
+			}
+			return r.st, nil
+		case <-s.assignCh:
+			if a := s.assignment(); a.parent.ID != "" && a.parent.ID != target.ID {
+				cancel()
+				if r := <-res; r.st != nil {
+					_ = r.st.Reset()
+				}
+				return nil, errSwitch
+			}
 		}
 	}
 }

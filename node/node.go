@@ -251,8 +251,25 @@ func (n *Node) assign(stream string, a assignment) error {
 	}
 	if s.setAssignment(a) {
 		n.persistAssignment(stream, a)
+		n.warmUp(a.backup)
 	}
 	return nil
+}
+
+// warmUp connects to a backup parent ahead of need, so that switching to it
+// after the parent dies costs one stream, not a connection handshake.
+func (n *Node) warmUp(p peer.AddrInfo) {
+	if p.ID == "" || p.ID == n.p.Host.ID() || !n.track() {
+		return
+	}
+	go func() {
+		defer n.wg.Done()
+		ctx, cancel := context.WithTimeout(n.ctx, dialTimeout)
+		defer cancel()
+		if err := n.p.Host.Connect(ctx, p); err != nil {
+			n.log.Debug("could not reach the backup parent ahead of need", "backup", p.ID.String(), "err", err)
+		}
+	}()
 }
 
 // Publish is the root's entry point: it verifies a sealed segment, caches

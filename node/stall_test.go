@@ -120,8 +120,8 @@ func TestTrackerClient(t *testing.T) {
 	eventually(t, 5*time.Second, "segment via the assigned parent", func() bool { return hasAll(n, o, 1) })
 }
 
-// TestMaxChildren: a full parent refuses a child, which attaches to its
-// backup instead.
+// TestMaxChildren: a full parent (its maximum plus the one child of slack)
+// refuses a child, which attaches to its backup instead.
 func TestMaxChildren(t *testing.T) {
 	o := newOrigin(t, 1, 1<<10)
 	root := newTestNode(t, o, true)
@@ -129,23 +129,23 @@ func TestMaxChildren(t *testing.T) {
 	if err := full.Assign(testStream, addrOf(root), addrOf(root)); err != nil {
 		t.Fatal(err)
 	}
-	kids := []*Node{newTestNode(t, o, false), newTestNode(t, o, false)}
+	kids := []*Node{newTestNode(t, o, false), newTestNode(t, o, false), newTestNode(t, o, false)}
 	for _, k := range kids {
 		if err := k.Assign(testStream, addrOf(full), addrOf(root)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	eventually(t, 10*time.Second, "one kid on full, one on the root", func() bool {
+	eventually(t, 10*time.Second, "two kids on full, one on the root", func() bool {
 		on := map[peer.ID]int{}
 		for _, k := range kids {
 			on[k.Parent(testStream)]++
 		}
-		return children(full) == 1 && on[full.p.Host.ID()] == 1 && on[root.p.Host.ID()] == 1
+		return children(full) == 2 && on[full.p.Host.ID()] == 2 && on[root.p.Host.ID()] == 1
 	})
 	o.publishInits(t, root)
 	o.publishColumn(t, root, 0)
 	for i, k := range kids {
 		eventually(t, 5*time.Second, "segment", func() bool { return hasAll(k, o, 1) })
-		sameAs(t, []string{"kid0", "kid1"}[i], k, root, o, 1)
+		sameAs(t, []string{"kid0", "kid1", "kid2"}[i], k, root, o, 1)
 	}
 }

@@ -122,7 +122,11 @@ func (s *stream) attach(c *child, from uint64, liveEdge bool, broadcast string, 
 			s.evictLocked(old)
 		}
 	}
-	if limit > 0 && len(s.children) >= limit {
+	// One child beyond the declared maximum is admitted: for a moment after
+	// the tracker re-plans, a parent may still carry a child that is on its
+	// way elsewhere while the child sent to replace it arrives. The tracker
+	// itself never plans beyond the maximum.
+	if limit > 0 && len(s.children) >= limit+1 {
 		// Full: a child whose write has been blocked for stallEvict gives
 		// its slot to the newcomer the tracker sent.
 		var victim *child

@@ -1,13 +1,18 @@
+//go:build e2e
+
 package main
 
 import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
 	"net"
+	"net/http"
 	"slices"
 	"sort"
 	"strings"
@@ -71,7 +76,7 @@ func (e *treeEnv) startTracker(identity string, listen []string) *testTracker {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	tr, err := tracker.New(tracker.Params{Host: h, Logger: e.log.With("component", "tracker"), HeartbeatTimeout: time.Second})
+	tr, err := tracker.New(tracker.Params{Host: h, Logger: e.log.With("component", "tracker"), HeartbeatTimeout: 3 * time.Second})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -213,10 +218,24 @@ func TestRelayTree30Nodes(t *testing.T) {
 		}
 		return true
 	})
-	snap := e.trackers[0].tr.Snapshot(treeStream)
-	if got := attached(snap); got != nNodes {
-		t.Fatalf("first tracker has %d of %d nodes attached (second has %d)", got, nNodes, attached(e.trackers[1].tr.Snapshot(treeStream)))
+	deadline := time.Now().Add(10 * time.Second)
+	for attached(e.trackers[0].tr.Snapshot(treeStream)) != nNodes {
+		if time.Now().After(deadline) {
+			s := e.trackers[0].tr.Snapshot(treeStream)
+			for _, ns := range s.Nodes {
+				if ns.Parent == "" && ns.ID != s.Root {
+					for _, tn := range e.nodes {
+						if tn.h.ID().String() == ns.ID {
+							t.Logf("unattached in tracker: %+v; node says parent %s", ns, tn.n.Parent(treeStream))
+						}
+					}
+				}
+			}
+			t.Fatalf("first tracker holds %d of %d nodes (%d listed)", attached(s), nNodes, len(s.Nodes)-1)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
+	snap := e.trackers[0].tr.Snapshot(treeStream)
 	checkTree(t, snap, nNodes, fanout)
 
 	// Kill five interior nodes (nodes with children), deepest first so
@@ -248,7 +267,7 @@ func TestRelayTree30Nodes(t *testing.T) {
 	for id := range victims {
 		byID[id].kill()
 	}
-	waitUntil(t, 15*time.Second, "orphans re-attached and receiving", func() bool {
+	orphansDone := func() bool {
 		for tn := range orphans {
 			if len(tn.n.Reattachments()) == 0 {
 				return false
@@ -258,7 +277,24 @@ func TestRelayTree30Nodes(t *testing.T) {
 			}
 		}
 		return true
-	})
+	}
+	for deadline := time.Now().Add(15 * time.Second); !orphansDone(); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			for tn := range orphans {
+				s, _ := newest(tn.n, "144p")
+				p := tn.n.Parent(treeStream)
+				ns, _ := e.trackers[0].tr.Snapshot(treeStream).Node(tn.h.ID().String())
+				t.Logf("orphan %s: reattachments %v, newest %d (before %d), parent %s (victim %v), tracker says %+v",
+					tn.h.ID(), tn.n.Reattachments(), s, before, p, victims[p.String()], ns)
+			}
+			snap := e.trackers[0].tr.Snapshot(treeStream)
+			for _, tn := range e.alive() {
+				ns, _ := snap.Node(tn.h.ID().String())
+				t.Logf("node %s: linked to %s, tracker parent %s backup %s", tn.h.ID(), tn.n.Parent(treeStream), ns.Parent, ns.Backup)
+			}
+			t.Fatal("orphans did not all re-attach and receive within 15s")
+		}
+	}
 	var reatt []time.Duration
 	for tn := range orphans {
 		reatt = append(reatt, tn.n.Reattachments()...)
@@ -280,6 +316,11 @@ func TestRelayTree30Nodes(t *testing.T) {
 	waitUntil(t, 10*time.Second, "segments flowing while the first tracker is down", func() bool {
 		return minNewest(e, "144p") > mark
 	})
+	// The tree was adopted from the nodes' current links; rebalancing then
+	// brings it back within the depth bound.
+	waitUntil(t, 20*time.Second, "second tracker's tree within bounds", func() bool {
+		return treeOK(e.trackers[1].tr.Snapshot(treeStream), len(e.alive()), fanout) == ""
+	})
 	checkTree(t, e.trackers[1].tr.Snapshot(treeStream), len(e.alive()), fanout)
 
 	// Restart the first tracker where it was, then stop the second: nodes
@@ -289,6 +330,9 @@ func TestRelayTree30Nodes(t *testing.T) {
 	mark = maxNewest(e, "144p")
 	waitUntil(t, 20*time.Second, "restarted tracker rebuilt the tree", func() bool {
 		return attached(e.trackers[0].tr.Snapshot(treeStream)) == len(e.alive())
+	})
+	waitUntil(t, 20*time.Second, "restarted tracker's tree within bounds", func() bool {
+		return treeOK(e.trackers[0].tr.Snapshot(treeStream), len(e.alive()), fanout) == ""
 	})
 	checkTree(t, e.trackers[0].tr.Snapshot(treeStream), len(e.alive()), fanout)
 	waitUntil(t, 10*time.Second, "segments flowing after the tracker came back", func() bool {
@@ -301,53 +345,102 @@ func TestRelayTree30Nodes(t *testing.T) {
 	case <-time.After(60 * time.Second):
 		t.Fatal("publisher did not finish")
 	}
-	root := st.root
-	waitUntil(t, 15*time.Second, "every node caught up with the root", func() bool {
-		want, ok := newest(root, "144p")
-		return ok && minNewest(e, "144p") == want
+	// The origin's signed records are the truth every node must match.
+	base := "http://" + st.o.HTTPAddr() + "/live/" + treeStream + "/"
+	originSeqs := func(r string) []uint64 {
+		var recs []proto.Segment
+		getJSON(t, base+r+"/records.json", &recs)
+		var out []uint64
+		for _, rec := range recs {
+			if rec.Kind == proto.KindMedia {
+				out = append(out, rec.Sequence)
+			}
+		}
+		return out
+	}
+	// The publisher is gone once the origin's transcoder has flushed the
+	// last segments; after that the origin's record list is final.
+	waitUntil(t, 15*time.Second, "the origin sealed the last segments", func() bool {
+		var streams []struct {
+			ID   string `json:"id"`
+			Live bool   `json:"live"`
+		}
+		getJSON(t, "http://"+st.o.HTTPAddr()+"/api/v1/streams", &streams)
+		return len(streams) == 1 && !streams[0].Live
+	})
+	waitUntil(t, 15*time.Second, "every node caught up with the origin", func() bool {
+		want := originSeqs("144p")
+		return len(want) > 0 && minNewest(e, "144p") == want[len(want)-1]
 	})
 	for _, r := range renditions {
-		want := root.Sequences(treeStream, r)
+		want := originSeqs(r)
 		if len(want) < 12 {
-			t.Fatalf("root has only %d segments of %s", len(want), r)
+			t.Fatalf("origin has only %d segments of %s", len(want), r)
 		}
-		for i := 1; i < len(want); i++ {
-			if want[i] != want[i-1]+1 {
-				t.Fatalf("root has a gap in %s: %v", r, want)
+		for _, seq := range want {
+			data := getBytes(t, fmt.Sprintf("%s%s/%d.m4s", base, r, seq))
+			for _, tn := range e.alive() {
+				rec, got, ok := tn.n.Segment(treeStream, r, proto.KindMedia, seq)
+				if !ok {
+					t.Errorf("node %s lacks %s/%d", tn.h.ID(), r, seq)
+					continue
+				}
+				if !bytes.Equal(data, got) || rec.VerifyData(e.key, got) != nil {
+					t.Errorf("node %s %s/%d differs from the origin", tn.h.ID(), r, seq)
+				}
 			}
 		}
 		for _, tn := range e.alive() {
-			got := tn.n.Sequences(treeStream, r)
-			if !slices.Equal(got, want) {
-				t.Errorf("node %s %s: sequences %v, root %v", tn.h.ID(), r, got, want)
-				continue
-			}
-			for _, seq := range want {
-				_, a, _ := root.Segment(treeStream, r, proto.KindMedia, seq)
-				rec, b, _ := tn.n.Segment(treeStream, r, proto.KindMedia, seq)
-				if !bytes.Equal(a, b) || rec.VerifyData(e.key, b) != nil {
-					t.Errorf("node %s %s/%d differs from the root", tn.h.ID(), r, seq)
-				}
+			if got := tn.n.Sequences(treeStream, r); !slices.Equal(got, want) {
+				t.Errorf("node %s %s: segments %v, origin %v", tn.h.ID(), r, got, want)
 			}
 		}
 	}
 }
 
+func getBytes(t *testing.T, url string) []byte {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d %v", url, resp.StatusCode, err)
+	}
+	return b
+}
+
+func getJSON(t *testing.T, url string, v any) {
+	t.Helper()
+	if err := json.Unmarshal(getBytes(t, url), v); err != nil {
+		t.Fatalf("%s: %v", url, err)
+	}
+}
+
+// treeOK says what is wrong with capacity or depth in a tracker snapshot,
+// or "" when nothing is.
+func treeOK(s tracker.Snapshot, n, fanout int) string {
+	bound := int(math.Ceil(math.Log(float64(n))/math.Log(float64(fanout)))) + 1
+	for _, ns := range s.Nodes {
+		if ns.MaxChildren > 0 && ns.Children > ns.MaxChildren {
+			return fmt.Sprintf("node %s has %d children, max %d", ns.ID, ns.Children, ns.MaxChildren)
+		}
+	}
+	if d := s.MaxDepth(); d > bound {
+		return fmt.Sprintf("tree depth %d > ceil(log_%d %d)+1 = %d", d, fanout, n, bound)
+	}
+	return ""
+}
+
 // checkTree asserts capacity and depth in a tracker snapshot.
 func checkTree(t *testing.T, s tracker.Snapshot, n, fanout int) {
 	t.Helper()
-	bound := int(math.Ceil(math.Log(float64(n))/math.Log(float64(fanout)))) + 1
-	depth := 0
-	for _, ns := range s.Nodes {
-		if ns.MaxChildren > 0 && ns.Children > ns.MaxChildren {
-			t.Errorf("node %s has %d children, max %d", ns.ID, ns.Children, ns.MaxChildren)
-		}
-		depth = max(depth, ns.Depth)
+	if msg := treeOK(s, n, fanout); msg != "" {
+		t.Error(msg)
 	}
-	if depth > bound {
-		t.Errorf("tree depth %d > ceil(log_%d %d)+1 = %d", depth, fanout, n, bound)
-	}
-	t.Logf("tree: %d nodes, depth %d (bound %d)", len(s.Nodes)-1, depth, bound)
+	t.Logf("tree: %d nodes, depth %d", len(s.Nodes)-1, s.MaxDepth())
 }
 
 func attached(s tracker.Snapshot) int {
