@@ -2,6 +2,7 @@ package node
 
 import (
 	"bytes"
+	"encoding/json"
 	"slices"
 	"time"
 
@@ -15,6 +16,7 @@ type entry struct {
 	rec   proto.Segment
 	data  []byte
 	frame []byte
+	hdr   string // the record as JSON, for the Canopy-Record header
 }
 
 // rendCache holds one rendition's init segments by discontinuity and media
@@ -29,8 +31,9 @@ type cache struct {
 	window  time.Duration
 	info    StreamInfo // Broadcast == "" until the first StreamInfo
 	rends   map[string]*rendCache
-	started time.Time // earliest program date-time seen in this broadcast
-	newest  time.Time // latest program date-time seen
+	started time.Time       // earliest program date-time seen in this broadcast
+	newest  time.Time       // latest program date-time seen
+	evicted []proto.Segment // dropped since the owner last collected them
 }
 
 func newCache(window time.Duration) *cache {
@@ -88,6 +91,9 @@ func (c *cache) add(rec proto.Segment, data []byte) (*entry, bool) {
 	e := &entry{rec: rec, data: data, frame: encode(&treepb.TreeMessage{Msg: &treepb.TreeMessage_Segment{
 		Segment: &treepb.Segment{Record: rec.ToPB(), Data: data},
 	}})}
+	if b, err := json.Marshal(&rec); err == nil {
+		e.hdr = string(b)
+	}
 	r := c.rend(rec.Rendition)
 	if rec.Kind == proto.KindInit {
 		r.inits[rec.Discontinuity] = e
@@ -114,6 +120,7 @@ func (c *cache) evict() {
 		for seq, e := range r.media {
 			if e.rec.ProgramDateTime.Before(limit) {
 				delete(r.media, seq)
+				c.evicted = append(c.evicted, e.rec)
 				continue
 			}
 			minDisc = min(minDisc, e.rec.Discontinuity)
@@ -121,9 +128,10 @@ func (c *cache) evict() {
 		if len(r.media) == 0 {
 			continue
 		}
-		for d := range r.inits {
+		for d, e := range r.inits {
 			if d < minDisc {
 				delete(r.inits, d)
+				c.evicted = append(c.evicted, e.rec)
 			}
 		}
 	}

@@ -2,7 +2,9 @@ package node
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
+	"os"
 	"strconv"
 	"time"
 
@@ -200,22 +202,29 @@ func (n *Node) serveSegment(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusNotFound, "not a segment name")
 		return
 	}
-	rec, data, ok := n.segment(r.PathValue("stream"), r.PathValue("rendition"), kind, seq)
+	e, ok := n.entry(r.PathValue("stream"), r.PathValue("rendition"), kind, seq)
 	if !ok {
 		httpError(w, http.StatusNotFound, "no such segment")
 		return
 	}
-	if b, err := json.Marshal(&rec); err == nil {
-		w.Header().Set("Canopy-Record", string(b))
-	}
+	h := w.Header()
+	h.Set("Canopy-Record", e.hdr)
 	ctype := "video/iso.segment"
 	if kind == proto.KindInit {
 		ctype = "video/mp4"
 	}
-	w.Header().Set("Content-Type", ctype)
-	w.Header().Set("Cache-Control", cacheImmutable)
-	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
-	_, _ = w.Write(data)
+	h.Set("Content-Type", ctype)
+	h.Set("Cache-Control", cacheImmutable)
+	h.Set("Content-Length", strconv.Itoa(len(e.data)))
+	// From the file copy when there is one, so net/http can use sendfile.
+	if f, err := os.Open(n.files.path(e.rec)); err == nil {
+		defer f.Close()
+		if st, err := f.Stat(); err == nil && st.Size() == int64(len(e.data)) {
+			_, _ = io.Copy(w, f)
+			return
+		}
+	}
+	_, _ = w.Write(e.data)
 }
 
 func (n *Node) serveRecords(w http.ResponseWriter, r *http.Request) {

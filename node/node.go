@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -57,6 +58,7 @@ type Node struct {
 	log     *slog.Logger
 	metrics *metrics
 	db      *store // nil without DataDir, and until Start
+	files   *segFiles
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -99,10 +101,15 @@ func New(p Params) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
+	files, err := newSegFiles(p.DataDir)
+	if err != nil {
+		return nil, err
+	}
 	n := &Node{
 		p: p, log: p.Logger.With("component", "node"), metrics: m,
 		streams: map[string]*stream{},
 		reports: make(chan report, 16),
+		files:   files,
 	}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	for _, s := range p.Streams {
@@ -186,7 +193,7 @@ func (n *Node) Close() error {
 	}
 	n.mu.Unlock()
 	n.wg.Wait()
-	return n.store().close()
+	return errors.Join(n.store().close(), n.files.close())
 }
 
 // track adds a goroutine to the wait group unless the node is closed.
@@ -334,6 +341,17 @@ func (n *Node) segment(stream, rendition string, kind proto.SegmentKind, seq uin
 		return proto.Segment{}, nil, false
 	}
 	return e.rec, e.data, true
+}
+
+// entry returns a cached entry; callers must not modify it.
+func (n *Node) entry(stream, rendition string, kind proto.SegmentKind, seq uint64) (*entry, bool) {
+	s := n.stream(stream, false)
+	if s == nil {
+		return nil, false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cache.lookup(rendition, kind, seq)
 }
 
 // Sequences returns a rendition's cached media sequence numbers, ascending.

@@ -47,8 +47,12 @@ func newStream(n *Node, name string) *stream {
 func (s *stream) setInfo(i StreamInfo) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	old := s.cache.info.Broadcast
 	if !s.cache.setInfo(i) {
 		return
+	}
+	if old != "" && old != i.Broadcast {
+		s.n.files.removeBroadcast(s.name, old)
 	}
 	f := frame{b: infoFrame(i), kind: frameInfo}
 	for c := range s.children {
@@ -84,6 +88,25 @@ func (s *stream) checkSegment(rec proto.Segment, data []byte) error {
 // add caches a verified segment and forwards it to every child. Duplicates
 // are ignored. It reports whether the segment was new.
 func (s *stream) add(rec proto.Segment, data []byte) bool {
+	if !s.addLocked(rec, data) {
+		return false
+	}
+	// File copies for sendfile are written outside the lock; until then the
+	// segment is served from memory.
+	s.mu.Lock()
+	evicted := s.cache.evicted
+	s.cache.evicted = nil
+	s.mu.Unlock()
+	if err := s.n.files.put(rec, data); err != nil {
+		s.log.Debug("segment file not written; serving from memory", "err", err)
+	}
+	for _, r := range evicted {
+		s.n.files.remove(r)
+	}
+	return true
+}
+
+func (s *stream) addLocked(rec proto.Segment, data []byte) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if rec.Broadcast != s.cache.info.Broadcast {
