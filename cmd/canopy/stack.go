@@ -37,6 +37,7 @@ func startOriginStack(ctx context.Context, cfg config.Config, trackers []peer.Ad
 	}
 	st := &originStack{h: h}
 	st.root, err = node.New(node.Params{Host: h, OriginKey: key.Public().(ed25519.PublicKey), Trackers: trackers, Root: true,
+		DataDir:     filepath.Join(cfg.DataDir, "root"),
 		MaxChildren: cfg.Origin.RelayChildren, Window: cfg.Origin.DVRWindow, Logger: log.With("component", "root"), Registry: reg})
 	if err != nil {
 		return nil, errors.Join(err, h.Close())
