@@ -11,10 +11,11 @@ import (
 	"os/signal"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/canopylive/canopy/internal/benchutil"
 )
 
 // config is the command line.
@@ -32,7 +33,7 @@ type config struct {
 
 var (
 	errFlags = errors.New("bad flags")
-	errSize  = errors.New("bad size")
+	errSize  = benchutil.ErrSize
 	errTool  = errors.New("missing tool")
 )
 
@@ -101,24 +102,7 @@ func parseFlags(argv []string, out io.Writer) (config, error) {
 }
 
 // parseSize parses a byte count with an optional KiB/MiB/KB/MB suffix.
-func parseSize(s string) (int, error) {
-	units := []struct {
-		suffix string
-		mult   int
-	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"KB", 1000}, {"MB", 1000_000}, {"B", 1}}
-	mult, num := 1, strings.TrimSpace(s)
-	for _, u := range units {
-		if v, ok := strings.CutSuffix(num, u.suffix); ok {
-			mult, num = u.mult, strings.TrimSpace(v)
-			break
-		}
-	}
-	n, err := strconv.ParseFloat(num, 64)
-	if err != nil || n < 1 || n*float64(mult) > 64<<20 {
-		return 0, fmt.Errorf("%w: %q (1 B to 64 MiB)", errSize, s)
-	}
-	return int(n * float64(mult)), nil
-}
+func parseSize(s string) (int, error) { return benchutil.ParseSize(s, 64<<20) }
 
 // run sets up both servers and measures every case.
 func run(ctx context.Context, cfg config, out, errOut io.Writer) error {

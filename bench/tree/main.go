@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/canopylive/canopy/internal/benchutil"
 )
 
 // config is the command line.
@@ -34,7 +36,7 @@ type config struct {
 
 var (
 	errFlags = errors.New("bad flags")
-	errSize  = errors.New("bad size")
+	errSize  = benchutil.ErrSize
 )
 
 func main() {
@@ -110,24 +112,7 @@ func parseList(s string) ([]int, error) {
 }
 
 // parseSize parses a byte count with an optional KiB/MiB/KB/MB/k/M suffix.
-func parseSize(s string) (int, error) {
-	units := []struct {
-		suffix string
-		mult   int
-	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"KB", 1000}, {"MB", 1000_000}, {"k", 1 << 10}, {"K", 1 << 10}, {"M", 1 << 20}, {"B", 1}}
-	mult, num := 1, strings.TrimSpace(s)
-	for _, u := range units {
-		if strings.HasSuffix(num, u.suffix) {
-			mult, num = u.mult, strings.TrimSpace(strings.TrimSuffix(num, u.suffix))
-			break
-		}
-	}
-	n, err := strconv.ParseFloat(num, 64)
-	if err != nil || n <= 0 || n*float64(mult) > 1<<30 {
-		return 0, fmt.Errorf("%w: %q", errSize, s)
-	}
-	return int(n * float64(mult)), nil
-}
+func parseSize(s string) (int, error) { return benchutil.ParseSize(s, 1<<30) }
 
 // run benchmarks every N and prints the results.
 func run(ctx context.Context, cfg config, out, errOut io.Writer) error {

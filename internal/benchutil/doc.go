@@ -1,0 +1,3 @@
+// Package benchutil holds what the benchmark commands under bench/ share:
+// parsing of size flags.
+package benchutil
