@@ -1,12 +1,8 @@
 package node
 
 import (
-	"context"
 	"testing"
 	"time"
-
-	"github.com/canopylive/canopy/proto"
-	"github.com/canopylive/canopy/proto/treepb"
 )
 
 // TestStalledChildGivesUpItsSlot: a parent with room for one child (plus one
@@ -16,22 +12,8 @@ import (
 func TestStalledChildGivesUpItsSlot(t *testing.T) {
 	o := newOrigin(t, 1, 64<<10)
 	root := startNode(t, Params{OriginKey: o.pub, Root: true, MaxChildren: 1})
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
 	for range 2 {
-		dead := newTestHost(t)
-		if err := dead.Connect(ctx, addrOf(root)); err != nil {
-			t.Fatal(err)
-		}
-		st, err := dead.NewStream(ctx, root.p.Host.ID(), proto.TreeProtocol)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = st.Reset() })
-		sub := &treepb.TreeMessage{Msg: &treepb.TreeMessage_Subscribe{Subscribe: &treepb.Subscribe{Stream: testStream, LiveEdge: true}}}
-		if err := proto.WriteMessage(st, sub); err != nil {
-			t.Fatal(err)
-		}
+		rawChild(t, root)
 	}
 	eventually(t, 10*time.Second, "the dead children attached", func() bool { return children(root) == 2 })
 	// Far more than the connection's flow-control window: the write to the

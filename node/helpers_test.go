@@ -10,12 +10,14 @@ import (
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/canopylive/canopy/internal/p2p"
 	"github.com/canopylive/canopy/proto"
+	"github.com/canopylive/canopy/proto/treepb"
 )
 
 const testStream = "demo"
@@ -217,4 +219,26 @@ func counterValue(t *testing.T, c prometheus.Metric) float64 {
 		return m.Counter.GetValue()
 	}
 	return m.Histogram.GetSampleSum()
+}
+
+// rawChild subscribes to parent at the live edge from a bare host and then
+// neither reads nor sends Acks: a child that went away without a FIN.
+func rawChild(t *testing.T, parent *Node) network.Stream {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	h := newTestHost(t)
+	if err := h.Connect(ctx, addrOf(parent)); err != nil {
+		t.Fatal(err)
+	}
+	st, err := h.NewStream(ctx, parent.p.Host.ID(), proto.TreeProtocol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Reset() })
+	sub := &treepb.TreeMessage{Msg: &treepb.TreeMessage_Subscribe{Subscribe: &treepb.Subscribe{Stream: testStream, LiveEdge: true}}}
+	if err := proto.WriteMessage(st, sub); err != nil {
+		t.Fatal(err)
+	}
+	return st
 }

@@ -2,7 +2,6 @@ package node
 
 import (
 	"bufio"
-	"context"
 	"testing"
 	"time"
 
@@ -24,21 +23,7 @@ func TestSlowChildDoesNotDelaySiblings(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	slow := newTestHost(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	if err := slow.Connect(ctx, addrOf(root)); err != nil {
-		t.Fatal(err)
-	}
-	st, err := slow.NewStream(ctx, root.p.Host.ID(), proto.TreeProtocol)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Reset() })
-	sub := &treepb.TreeMessage{Msg: &treepb.TreeMessage_Subscribe{Subscribe: &treepb.Subscribe{Stream: testStream, LiveEdge: true}}}
-	if err := proto.WriteMessage(st, sub); err != nil {
-		t.Fatal(err)
-	}
+	st := rawChild(t, root)
 	eventually(t, 10*time.Second, "three children", func() bool { return children(root) == 3 })
 
 	// 200 × 32 KiB is far beyond the flow-control window of the slow
