@@ -42,13 +42,3 @@ func (t *keyTable) lookup(key string) (string, bool) {
 	}
 	return id, found
 }
-
-// has reports whether id is a configured stream.
-func (t *keyTable) has(id string) bool {
-	for _, e := range t.entries {
-		if e.id == id {
-			return true
-		}
-	}
-	return false
-}
