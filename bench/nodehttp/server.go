@@ -98,6 +98,7 @@ func startNode(ctx context.Context, count, size, small int) (*nodeServer, error)
 		return nil, err
 	}
 	s.addr = l.Addr().String()
+	l = node.Listener(l)
 	s.srv = &http.Server{Handler: s.node.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() { s.done <- s.srv.Serve(l) }()
 	return s, nil
