@@ -34,8 +34,14 @@ type broadcast struct {
 	window     time.Duration
 	bytes      map[string]int64 // per rendition, for average bandwidth
 	seconds    map[string]float64
-	peak       map[string]int           // peak segment bits/s per rendition
-	anchors    map[uint32]proto.Segment // first media record of each discontinuity (first rendition)
+	// peak is the BANDWIDTH declared for each rendition: the larger of its
+	// configured bit rate and its first segment's, rounded up to 1 kbit/s,
+	// and then fixed for the whole broadcast. p2p-media-loader keys a
+	// rendition's swarm by its variant attributes, BANDWIDTH among them,
+	// so a value that moved with the measured peak would split viewers
+	// who loaded the playlist at different times into different swarms.
+	peak    map[string]int
+	anchors map[uint32]proto.Segment // first media record of each discontinuity (first rendition)
 }
 
 func newBroadcast(stream, id string, window time.Duration) *broadcast {
@@ -112,9 +118,17 @@ func (b *broadcast) account(rec proto.Segment) {
 	}
 	b.bytes[rec.Rendition] += int64(rec.Length)
 	b.seconds[rec.Rendition] += secs
-	if bps := int(float64(rec.Length*8) / secs); bps > b.peak[rec.Rendition] {
-		b.peak[rec.Rendition] = bps
+	if _, ok := b.peak[rec.Rendition]; ok {
+		return
 	}
+	// The first media segment fixes the rendition's declared bandwidth.
+	bps := int(float64(rec.Length*8) / secs)
+	for _, r := range b.renditions {
+		if r.Name == rec.Rendition {
+			bps = max(bps, r.Bitrate)
+		}
+	}
+	b.peak[rec.Rendition] = (bps + 999) / 1000 * 1000
 }
 
 // evict drops the bytes (not the records) of segments older than the window.
@@ -131,7 +145,8 @@ func (b *broadcast) evict(now time.Time) {
 	}
 }
 
-// bandwidth returns peak and average bits/s of a rendition so far.
+// bandwidth returns the declared (see broadcast.peak) and the average bits/s
+// of a rendition so far.
 func (b *broadcast) bandwidth(name string) (peak, avg int) {
 	if s := b.seconds[name]; s > 0 {
 		avg = int(float64(b.bytes[name]*8) / s)

@@ -24,13 +24,13 @@ type Description struct {
 	Ended             bool
 }
 
-// DescribedRendition is one rung with its measured peak bandwidth.
+// DescribedRendition is one rung with its declared bandwidth.
 type DescribedRendition struct {
 	Name          string
 	Width, Height int
 	Codecs        string
 	FrameRate     float64
-	Bandwidth     int // peak bits/s so far; the configured bitrate before the first segment
+	Bandwidth     int // declared bits/s (fixed at the first segment); the configured bitrate before it
 }
 
 // describe builds the Description of b.

@@ -148,3 +148,33 @@ func TestBroadcastWindowAndDiscontinuities(t *testing.T) {
 		t.Errorf("ended broadcast lists %d segments, want all 10", n)
 	}
 }
+
+// The declared bandwidth is fixed by the first segment (or the configured
+// bit rate, if larger): players' P2P swarm keys include it.
+func TestDeclaredBandwidthIsFixedPerBroadcast(t *testing.T) {
+	tests := []struct {
+		name       string
+		configured int
+		lengths    []uint64
+		want       int
+	}{
+		{"first segment", 0, []uint64{1000, 5000, 200}, 4000},
+		{"configured is larger", 700_000, []uint64{1000, 500_000}, 700_000},
+		{"rounded up to kbit/s", 0, []uint64{1001}, 5000},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := newBroadcast("s", "b1", time.Minute)
+			b.renditions = []RenditionInfo{{Name: "r", Bitrate: tt.configured}}
+			t0 := time.Unix(1700000000, 0).UTC()
+			for i, n := range tt.lengths {
+				b.addColumn([]proto.Segment{{Stream: "s", Broadcast: "b1", Rendition: "r", Kind: proto.KindMedia,
+					Sequence: uint64(i), Duration: 2 * time.Second, ProgramDateTime: t0.Add(time.Duration(i) * 2 * time.Second),
+					Length: n}}, [][]byte{make([]byte, n)})
+				if got, _ := b.bandwidth("r"); got != tt.want {
+					t.Fatalf("after segment %d: declared %d, want %d", i, got, tt.want)
+				}
+			}
+		})
+	}
+}
