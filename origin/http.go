@@ -39,7 +39,11 @@ func (o *Origin) Handler() http.Handler {
 	route("GET /live/{stream}/{rendition}/{file}", "segment", o.serveSegment)
 	route("GET /api/v1/streams", "api_streams", o.serveStreams)
 	route("GET /api/v1/origin", "api_origin", o.serveOriginInfo)
-	route("GET /{$}", "index", o.serveIndex)
+	if o.p.Routes != nil {
+		o.p.Routes(mux)
+	} else {
+		route("GET /{$}", "index", o.serveIndex)
+	}
 	mux.Handle("GET /metrics", promhttp.HandlerFor(o.p.Registry, promhttp.HandlerOpts{}))
 	return o.cors(mux)
 }

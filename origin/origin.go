@@ -44,9 +44,13 @@ type Params struct {
 	LogDir             string                             // ffmpeg logs
 	Feed               Feed                               // optional: receives every sealed segment (the relay tree's root)
 	RootPeer           func() (id string, addrs []string) // optional: the root node's libp2p identity, for /api/v1/origin
-	Logger             *slog.Logger
-	Registry           *prometheus.Registry
-	Now                func() time.Time
+	// Routes, when set, registers more routes on the origin's HTTP mux
+	// (the web app, the browser tracker). It then also owns "GET /{$}":
+	// the origin's built-in stream index is left out.
+	Routes   func(mux *http.ServeMux)
+	Logger   *slog.Logger
+	Registry *prometheus.Registry
+	Now      func() time.Time
 }
 
 // Origin ingests, transcodes, seals and serves.
