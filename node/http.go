@@ -21,6 +21,9 @@ const (
 	cacheEnded     = "public, max-age=60"
 	cacheImmutable = "public, max-age=31536000, immutable"
 	maxRecords     = 1000
+	// memoryServeMax is the largest segment served from memory rather
+	// than from its file copy.
+	memoryServeMax = 64 << 10
 )
 
 // Handler serves the cache at the origin's paths: HLS, DASH, segments and
@@ -33,6 +36,7 @@ func (n *Node) Handler() http.Handler {
 	mux.HandleFunc("GET /live/{stream}/{rendition}/index.m3u8", n.serveMediaPlaylist)
 	mux.HandleFunc("GET /live/{stream}/{rendition}/records.json", n.serveRecords)
 	mux.HandleFunc("GET /live/{stream}/{rendition}/{file}", n.serveSegment)
+	mux.HandleFunc("GET /api/v1/streams", n.serveStreams)
 	if g, ok := n.p.Registry.(prometheus.Gatherer); ok {
 		mux.Handle("GET /metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
 	}
@@ -98,16 +102,7 @@ func (n *Node) snapshot(w http.ResponseWriter, r *http.Request) (view, bool) {
 	return v, true
 }
 
-func (v view) renditions() []manifest.Rendition {
-	out := make([]manifest.Rendition, 0, len(v.info.Renditions))
-	for _, r := range v.info.Renditions {
-		out = append(out, manifest.Rendition{
-			Name: r.Name, Width: r.Width, Height: r.Height, Codecs: r.Codecs,
-			FrameRate: r.FrameRate, Bandwidth: max(r.Bandwidth, 1),
-		})
-	}
-	return out
-}
+func (v view) renditions() []manifest.Rendition { return masterRenditions(v.info) }
 
 func (v view) cacheControl() string {
 	if v.info.Ended {
@@ -216,7 +211,13 @@ func (n *Node) serveSegment(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", ctype)
 	h.Set("Cache-Control", cacheImmutable)
 	h.Set("Content-Length", strconv.Itoa(len(e.data)))
-	// From the file copy when there is one, so net/http can use sendfile.
+	// Large bodies from the file copy when there is one, so net/http can
+	// use sendfile; small ones from memory, where one write is cheaper
+	// than open, fstat, sendfile and close.
+	if len(e.data) <= memoryServeMax {
+		_, _ = w.Write(e.data)
+		return
+	}
 	if f, err := os.Open(n.files.path(e.rec)); err == nil {
 		defer f.Close()
 		if st, err := f.Stat(); err == nil && st.Size() == int64(len(e.data)) {

@@ -70,6 +70,7 @@ type Node struct {
 	closed  bool
 	reatt   []time.Duration
 	reports chan report
+	events  eventHub // for the browser super-peer
 }
 
 // New checks p and returns a Node that does nothing until Start.

@@ -9,6 +9,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
 
+	"github.com/canopylive/canopy/node/superpeer"
 	"github.com/canopylive/canopy/proto"
 )
 
@@ -54,6 +55,7 @@ func (s *stream) setInfo(i StreamInfo) {
 	if old != "" && old != i.Broadcast {
 		s.n.files.removeBroadcast(s.name, old)
 	}
+	s.n.events.notify(superpeer.Event{Kind: superpeer.EventStreams, Stream: s.name})
 	f := frame{b: infoFrame(i), kind: frameInfo}
 	for c := range s.children {
 		s.pushLocked(c, f)
@@ -115,6 +117,9 @@ func (s *stream) addLocked(rec proto.Segment, data []byte) bool {
 	e, fresh := s.cache.add(rec, data)
 	if !fresh {
 		return false
+	}
+	if rec.Kind == proto.KindMedia {
+		s.n.events.notify(superpeer.Event{Kind: superpeer.EventSegment, Stream: s.name, Rendition: rec.Rendition, Seq: rec.Sequence})
 	}
 	f := frame{b: e.frame, kind: frameMedia, seq: rec.Sequence}
 	if rec.Kind == proto.KindInit {
