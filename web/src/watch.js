@@ -1,0 +1,178 @@
+// Entry point of /watch/{stream}: finds the stream, sets up verification
+// and the player, wires the controls and exposes window.canopy.
+//
+// Query parameters:
+//   ?corrupt=1  TEST HOOK. This page corrupts the segment bytes it uploads
+//               to peers (its own playback keeps the good bytes), to check
+//               that other viewers reject them and drop this peer. Never
+//               set it outside tests.
+// The light build of hls.js: no subtitles, alternate audio, DRM, CMCD,
+// content steering or interstitials, none of which Canopy's streams (muxed
+// audio and video in fMP4) use; about 30% less to download.
+import Hls from "hls.js/light";
+import { playerInfo, sleep, streamInfo } from "./api.js";
+import { NativePlayer } from "./native.js";
+import { connectionHints, uploadByDefault } from "./network.js";
+import { MODES, defaultTracker } from "./p2pconfig.js";
+import { P2PPlayer } from "./player.js";
+import { RecordBook } from "./records.js";
+import { decodeBase64 } from "./signing.js";
+import * as ui from "./ui.js";
+import { SegmentVerifier } from "./verifier.js";
+
+const stream = decodeURIComponent(location.pathname.split("/")[2] ?? "");
+const query = new URLSearchParams(location.search);
+const corruptUploads = query.get("corrupt") === "1";
+
+/** Remembered user choices; the defaults apply until the viewer picks. */
+const prefs = {
+  get(name) {
+    try {
+      return localStorage.getItem(`canopy.${name}`);
+    } catch {
+      return null;
+    }
+  },
+  set(name, value) {
+    try {
+      localStorage.setItem(`canopy.${name}`, value);
+    } catch {
+      // private mode: not remembered
+    }
+  },
+};
+
+/** Waits until the stream is playable; returns its info. */
+async function waitForStream() {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const info = await streamInfo(stream);
+      if (!info) ui.setStatus(`No stream called “${stream}”.`);
+      else if (info.hls && info.broadcast) return info;
+      else ui.setStatus(info.live ? "The stream is starting…" : "The stream is offline; waiting for it to start…");
+    } catch (err) {
+      ui.setStatus(`Cannot reach the server (${err.message}); retrying…`);
+    }
+    await sleep(Math.min(10_000, 2_000 + attempt * 1_000));
+  }
+}
+
+/** Waits for the origin's public key; nothing plays unverified. */
+async function waitForKey() {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const info = await playerInfo();
+      const key = decodeBase64(info.public_key);
+      if (key && key.length === 32) return { key, trackers: info.trackers };
+      ui.setStatus("Waiting for the origin's signing key…");
+    } catch (err) {
+      ui.setStatus(`Cannot reach the server (${err.message}); retrying…`);
+    }
+    await sleep(Math.min(10_000, 2_000 + attempt * 1_000));
+  }
+}
+
+/** A validly signed record of another broadcast: the stream restarted. */
+async function onOtherBroadcast(current) {
+  const info = await streamInfo(stream).catch(() => undefined);
+  if (info?.broadcast && info.broadcast !== current) {
+    ui.setStatus("The broadcast restarted; reloading…");
+    setTimeout(() => location.reload(), 1500);
+  }
+}
+
+/**
+ * window.canopy: stats and controls for tests and debugging. The setters
+ * act like the page's controls (and update them).
+ */
+function expose(player, controls) {
+  window.canopy = {
+    stats: () => player.snapshot(),
+    get hls() {
+      return player.hls ?? null;
+    },
+    get engine() {
+      return player.engine ?? null;
+    },
+    setMode: (m) => controls.setMode?.(m),
+    setUpload: (on) => controls.setUpload?.(on),
+    setQuality: (level) => controls.setQuality?.(level),
+    player,
+  };
+}
+
+async function main() {
+  ui.setTitle(stream);
+  const video = /** @type {HTMLVideoElement} */ (document.getElementById("video"));
+  const savedMode = prefs.get("mode");
+  const mode = savedMode && savedMode in MODES ? /** @type {"normal"|"fast"} */ (savedMode) : "normal";
+  const savedUpload = prefs.get("upload");
+  const uploadEnabled = savedUpload ? savedUpload === "on" : uploadByDefault(connectionHints());
+  const info = await waitForStream();
+
+  if (!Hls.isSupported()) {
+    if (!video.canPlayType("application/vnd.apple.mpegurl")) {
+      ui.setStatus("This browser cannot play HLS video.");
+      return;
+    }
+    const player = new NativePlayer({ video, src: info.hls, mode });
+    expose(player, {});
+    ui.disablePlayerControls();
+    ui.bindUpload(false, null);
+    ui.setNote("This browser plays the stream natively (no Media Source Extensions): no peer-to-peer sharing, and the page cannot check segment signatures.");
+    ui.setStatus("");
+    player.start();
+    setInterval(() => ui.renderStats(player.snapshot()), 1000);
+    return;
+  }
+
+  const { key, trackers } = await waitForKey();
+  ui.setStatus("");
+  const book = new RecordBook({ stream, broadcast: info.broadcast, publicKey: key, onOtherBroadcast: () => onOtherBroadcast(info.broadcast) });
+  const verifier = new SegmentVerifier({ stream, book });
+  const player = new P2PPlayer({
+    video,
+    stream,
+    broadcast: info.broadcast,
+    src: info.hls,
+    trackers: trackers.length ? trackers : [defaultTracker(location)],
+    verifier,
+    book,
+    mode,
+    uploadEnabled,
+    corruptUploads,
+    events: {
+      onLevels: (names) => ui.fillQuality(names, (level) => controls.setQuality(level)),
+      onLevelSwitched: (name) => ui.showAutoChoice(player.hls.autoLevelEnabled ? name : ""),
+      onStatus: ui.setStatus,
+    },
+  });
+  const controls = {
+    setMode(m) {
+      player.setMode(m);
+      prefs.set("mode", m);
+      ui.bindMode(m, controls.setMode);
+    },
+    setUpload(on) {
+      player.setUpload(on);
+      prefs.set("upload", on ? "on" : "off");
+      ui.bindUpload(on, controls.setUpload);
+    },
+    setQuality(level) {
+      player.setQuality(level);
+      ui.showQuality(level);
+    },
+  };
+  expose(player, controls);
+  ui.bindMode(mode, controls.setMode);
+  ui.bindUpload(uploadEnabled, controls.setUpload);
+  if (corruptUploads) ui.setNote("TEST HOOK ?corrupt=1: this page sends corrupted segments to other viewers.");
+  video.addEventListener("playing", () => ui.setStatus(""));
+  player.start();
+  setInterval(() => ui.renderStats(player.snapshot()), 1000);
+}
+
+main().catch((err) => {
+  console.error(err);
+  ui.setStatus(`Something went wrong: ${err.message}`);
+});
