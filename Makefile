@@ -5,7 +5,7 @@ GO ?= go
 BIN := bin/canopy
 FUZZTIME ?= 1m
 
-.PHONY: dev build test setup vet fmt-check bench fuzz proto clean
+.PHONY: dev build web test setup vet fmt-check bench fuzz proto clean
 
 dev: setup build
 	./$(BIN) dev
@@ -13,8 +13,17 @@ dev: setup build
 setup:
 	@bash scripts/setup.sh
 
-build:
+build: web
 	$(GO) build -o $(BIN) ./cmd/canopy
+
+# The browser app: npm packages at the exact versions in package-lock.json
+# (--ignore-scripts: a transitive native module would try to download a
+# binary the bundle does not need), then esbuild into web/dist, which the
+# Go binary embeds.
+web:
+	@cd web && if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then \
+	  npm ci --ignore-scripts --no-audit --no-fund; fi
+	cd web && npm run --silent build
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -24,13 +33,16 @@ vet:
 	$(GO) vet ./...
 	$(GO) vet -tags e2e ./cmd/...
 
-# Unit and integration tests run under the race detector. The relay-tree
-# end-to-end tests (build tag e2e) assert timings, such as re-attach within
-# a second, that mean nothing under the race detector's slowdown, so they
-# run without it, after the race run.
-test: setup fmt-check vet
+# The web app's own tests (node --test: signing bytes against Go's vectors,
+# the verifier), then unit and integration tests under the race detector.
+# The end-to-end tests (build tag e2e: the relay tree, and real Chromium
+# against canopy dev) assert timings, such as re-attach within a second or
+# no stall over 2 s, that mean nothing under the race detector's slowdown,
+# so they run without it, after the race run.
+test: setup web fmt-check vet
+	cd web && npm test --silent
 	$(GO) test -race -count=1 -timeout 20m ./...
-	$(GO) test -tags e2e -count=1 -timeout 10m -run 'TestRelayTree30Nodes|TestForgingRelayIsRoutedAround' -v ./cmd/canopy
+	$(GO) test -tags e2e -count=1 -timeout 10m -run 'TestRelayTree30Nodes|TestForgingRelayIsRoutedAround|TestBrowserViewers|TestStockP2PMLPages|TestCorruptViewerIsDropped' -v ./cmd/canopy
 
 # Benchmarks print a ratio against a peer measured in the same run.
 bench: setup

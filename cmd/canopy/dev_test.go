@@ -56,7 +56,7 @@ func TestDevPrintsPlayableURL(t *testing.T) {
 		}
 	})
 
-	re := regexp.MustCompile(`Player \(HLS\): (http://\S+/live/demo/master\.m3u8)`)
+	re := regexp.MustCompile(`HLS:\s+(http://\S+/live/demo/master\.m3u8)`)
 	var url string
 	deadline := time.Now().Add(10 * time.Second)
 	for url == "" {
@@ -117,5 +117,23 @@ func TestUnknownCommand(t *testing.T) {
 	}
 	if !strings.Contains(errb.String(), "Usage:") {
 		t.Errorf("no usage printed: %s", errb.String())
+	}
+}
+
+func TestParseFrameSize(t *testing.T) {
+	tests := []struct {
+		in   string
+		w, h int
+		ok   bool
+	}{
+		{"1920x1080", 1920, 1080, true}, {"640x360", 640, 360, true},
+		{"640", 0, 0, false}, {"641x360", 0, 0, false}, {"8x8", 0, 0, false},
+		{"8192x4320", 0, 0, false}, {"ax360", 0, 0, false}, {"", 0, 0, false},
+	}
+	for _, tt := range tests {
+		w, h, err := parseFrameSize(tt.in)
+		if (err == nil) != tt.ok || w != tt.w || h != tt.h {
+			t.Errorf("parseFrameSize(%q) = %d, %d, %v", tt.in, w, h, err)
+		}
 	}
 }

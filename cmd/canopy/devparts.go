@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
+	"strings"
 
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -16,7 +17,10 @@ import (
 	"github.com/canopylive/canopy/internal/config"
 	"github.com/canopylive/canopy/internal/p2p"
 	"github.com/canopylive/canopy/node"
+	"github.com/canopylive/canopy/node/superpeer"
+	"github.com/canopylive/canopy/proto"
 	"github.com/canopylive/canopy/tracker"
+	"github.com/canopylive/canopy/tracker/webtorrent"
 )
 
 // devNodes is how many relay nodes `canopy dev` runs.
@@ -31,6 +35,7 @@ func loopbackP2P() []string {
 type devTracker struct {
 	h   host.Host
 	t   *tracker.Tracker
+	wt  *webtorrent.Server // the browser tracker, also mounted on the origin
 	srv *http.Server
 	url string
 }
@@ -48,14 +53,22 @@ func startDevTracker(ctx context.Context, cfg config.Config, log *slog.Logger) (
 	if err := t.Start(ctx); err != nil {
 		return nil, errors.Join(err, h.Close())
 	}
-	mux := http.NewServeMux()
-	mux.Handle("GET /tracker/stats", t.StatsHandler())
-	srv, addr, err := serveHTTP("127.0.0.1:0", mux, log)
+	wt, err := newBrowserTracker(cfg.Tracker, log.With("component", "browser-tracker"), nil)
 	if err != nil {
 		return nil, errors.Join(err, t.Close(), h.Close())
 	}
-	return &devTracker{h: h, t: t, srv: srv, url: localURL("http", addr)}, nil
+	mux := http.NewServeMux()
+	mux.Handle("GET /tracker/stats", trackerStats(t, wt))
+	mux.Handle("GET /tracker", wt)
+	srv, addr, err := serveHTTP("127.0.0.1:0", mux, log, nil)
+	if err != nil {
+		return nil, errors.Join(err, wt.Close(), t.Close(), h.Close())
+	}
+	return &devTracker{h: h, t: t, wt: wt, srv: srv, url: localURL("http", addr)}, nil
 }
+
+// wsURL is the browser tracker's WebSocket URL.
+func (d *devTracker) wsURL() string { return "ws" + strings.TrimPrefix(d.url, "http") + "/tracker" }
 
 func (d *devTracker) peers() []peer.AddrInfo {
 	return []peer.AddrInfo{{ID: d.h.ID(), Addrs: d.h.Addrs()}}
@@ -63,7 +76,7 @@ func (d *devTracker) peers() []peer.AddrInfo {
 
 func (d *devTracker) Close() error {
 	shutdown(d.srv)
-	return errors.Join(d.t.Close(), d.h.Close())
+	return errors.Join(d.wt.Close(), d.t.Close(), d.h.Close())
 }
 
 // devRelays are the relay nodes of `canopy dev`, each with its own HTTP
@@ -71,11 +84,14 @@ func (d *devTracker) Close() error {
 type devRelays struct {
 	hosts []host.Host
 	nodes []*node.Node
+	sps   []*superpeer.SuperPeer
 	srvs  []*http.Server
 	urls  []string
 }
 
-func startDevNodes(ctx context.Context, cfg config.Config, trackers []peer.AddrInfo, key ed25519.PublicKey, n int, log *slog.Logger) (*devRelays, error) {
+func startDevNodes(ctx context.Context, cfg config.Config, tr *devTracker, superPeers bool, key ed25519.PublicKey, n int, log *slog.Logger) (*devRelays, error) {
+	trackers := tr.peers()
+	browserTrackers := []string{tr.wsURL()}
 	d := &devRelays{}
 	for i := range n {
 		dir := filepath.Join(cfg.DataDir, fmt.Sprintf("node%d", i+1))
@@ -95,7 +111,22 @@ func startDevNodes(ctx context.Context, cfg config.Config, trackers []peer.AddrI
 			return nil, errors.Join(err, d.Close())
 		}
 		d.nodes = append(d.nodes, nd)
-		srv, addr, err := serveHTTP("127.0.0.1:0", nd.Handler(), log)
+		if superPeers {
+			nlog := log.With("component", "superpeer", "node", i+1)
+			sp, err := startSuperPeer(ctx, nd, browserTrackers, cfg.Node.MaxBrowsersOrDerived(), superpeer.ICE{}, nlog, nil)
+			if err != nil {
+				return nil, errors.Join(err, d.Close())
+			}
+			d.sps = append(d.sps, sp)
+		}
+		routes, err := webRoutes(log, func() string { return proto.EncodePublicKey(key) }, browserTrackers, nil)
+		if err != nil {
+			return nil, errors.Join(err, d.Close())
+		}
+		mux := http.NewServeMux()
+		mux.Handle("/", nd.Handler())
+		routes(mux)
+		srv, addr, err := serveHTTP("127.0.0.1:0", mux, log, node.Listener)
 		if err != nil {
 			return nil, errors.Join(err, d.Close())
 		}
@@ -110,6 +141,9 @@ func (d *devRelays) Close() error {
 		shutdown(s)
 	}
 	var errs []error
+	for _, sp := range d.sps {
+		errs = append(errs, sp.Close())
+	}
 	for _, n := range d.nodes {
 		errs = append(errs, n.Close())
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/canopylive/canopy/internal/config"
 	"github.com/canopylive/canopy/internal/p2p"
 	"github.com/canopylive/canopy/node"
+	"github.com/canopylive/canopy/node/superpeer"
 	"github.com/canopylive/canopy/proto"
 )
 
@@ -58,20 +59,35 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 		return err
 	}
 	defer n.Close()
+	if len(nc.BrowserTrackers) > 0 {
+		sp, err := startSuperPeer(ctx, n, nc.BrowserTrackers, nc.MaxBrowsersOrDerived(), superpeer.ICE{},
+			log.With("component", "superpeer"), reg)
+		if err != nil {
+			return err
+		}
+		defer sp.Close()
+	}
+	routes, err := webRoutes(log, func() string { return proto.EncodePublicKey(key) }, nc.BrowserTrackers, nil)
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/", n.Handler())
+	routes(mux)
 	// HTTP/3 on the UDP port with the HTTP port's number; HTTP/1.1 and h2
 	// responses advertise it with Alt-Svc.
-	h3, err := node.ServeHTTP3(ctx, node.HTTP3Params{Addr: nc.HTTP, Handler: n.Handler(), DataDir: cfg.DataDir,
+	h3, err := node.ServeHTTP3(ctx, node.HTTP3Params{Addr: nc.HTTP, Handler: mux, DataDir: cfg.DataDir,
 		Logger: log.With("component", "http3")})
 	if err != nil {
 		return err
 	}
 	defer h3.Close()
-	srv, addr, err := serveHTTP(nc.HTTP, node.AltSvc(n.Handler(), h3.Port()), log)
+	srv, addr, err := serveHTTP(nc.HTTP, node.AltSvc(mux, h3.Port()), log, node.Listener)
 	if err != nil {
 		return err
 	}
 	defer shutdown(srv)
-	fmt.Fprintf(stdout, "Canopy relay node %s\n  players: %s/live/<stream>/master.m3u8\n  HTTP/3:  udp %s (self-signed, pin %s)\n",
+	fmt.Fprintf(stdout, "Canopy relay node %s\n  players: %s/watch/<stream> (HLS: /live/<stream>/master.m3u8)\n  HTTP/3:  udp %s (self-signed, pin %s)\n",
 		h.ID(), localURL("http", addr), h3.Addr(), h3.PinnedPubKey())
 	<-ctx.Done()
 	return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 
 	"github.com/canopylive/canopy/internal/config"
 )
@@ -21,7 +22,13 @@ func runOrigin(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	if err != nil {
 		return err
 	}
-	st, err := startOriginStack(ctx, cfg, trackers, log, newRegistry())
+	var browserTracker http.Handler
+	if cfg.Origin.BrowserTracker != "" {
+		if browserTracker, err = trackerProxy(cfg.Origin.BrowserTracker); err != nil {
+			return err
+		}
+	}
+	st, err := startOriginStack(ctx, cfg, trackers, browserTracker, log, newRegistry())
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"log/slog"
+	"net/http"
 	"path/filepath"
 
 	"github.com/libp2p/go-libp2p/core/host"
@@ -15,6 +16,7 @@ import (
 	"github.com/canopylive/canopy/internal/p2p"
 	"github.com/canopylive/canopy/node"
 	"github.com/canopylive/canopy/origin"
+	"github.com/canopylive/canopy/proto"
 )
 
 // originStack is an origin and the relay tree's root node it feeds.
@@ -24,9 +26,17 @@ type originStack struct {
 	root *node.Node
 }
 
-// startOriginStack starts the root node (joining trackers) and the origin.
-func startOriginStack(ctx context.Context, cfg config.Config, trackers []peer.AddrInfo, log *slog.Logger, reg *prometheus.Registry) (*originStack, error) {
+// startOriginStack starts the root node (joining trackers) and the origin,
+// which also serves the web app and, when browserTracker is not nil, the
+// browser tracker at GET /tracker.
+func startOriginStack(ctx context.Context, cfg config.Config, trackers []peer.AddrInfo, browserTracker http.Handler,
+	log *slog.Logger, reg *prometheus.Registry) (*originStack, error) {
 	key, err := loadOriginKey(cfg)
+	if err != nil {
+		return nil, err
+	}
+	pub := proto.EncodePublicKey(key.Public().(ed25519.PublicKey))
+	routes, err := webRoutes(log, func() string { return pub }, nil, browserTracker)
 	if err != nil {
 		return nil, err
 	}
@@ -43,7 +53,7 @@ func startOriginStack(ctx context.Context, cfg config.Config, trackers []peer.Ad
 		return nil, errors.Join(err, h.Close())
 	}
 	st.o, err = newOrigin(cfg, key, log, reg, rootFeed{n: st.root, log: log.With("component", "root")},
-		func() (string, []string) { return h.ID().String(), peerAddrs(h) })
+		func() (string, []string) { return h.ID().String(), peerAddrs(h) }, routes)
 	if err != nil {
 		return nil, errors.Join(err, h.Close())
 	}

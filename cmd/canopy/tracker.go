@@ -46,25 +46,35 @@ func runTracker(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 		return err
 	}
 	defer tr.Close()
+	wt, err := newBrowserTracker(cfg.Tracker, log.With("component", "browser-tracker"), reg)
+	if err != nil {
+		return err
+	}
+	defer wt.Close()
 	mux := http.NewServeMux()
-	mux.Handle("GET /tracker/stats", tr.StatsHandler())
+	mux.Handle("GET /tracker/stats", trackerStats(tr, wt))
+	mux.Handle("GET /tracker", wt)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	srv, addr, err := serveHTTP(cfg.Tracker.HTTP, mux, log)
+	srv, addr, err := serveHTTP(cfg.Tracker.HTTP, mux, log, nil)
 	if err != nil {
 		return err
 	}
 	defer shutdown(srv)
-	fmt.Fprintf(stdout, "Canopy tracker\n  stats: %s/tracker/stats\n  nodes join with --trackers %s\n",
-		localURL("http", addr), strings.Join(peerAddrs(h), ","))
+	fmt.Fprintf(stdout, "Canopy tracker\n  stats: %s/tracker/stats\n  browsers: %s/tracker (WebSocket)\n  nodes join with --trackers %s\n",
+		localURL("http", addr), localURL("ws", addr), strings.Join(peerAddrs(h), ","))
 	<-ctx.Done()
 	return nil
 }
 
-// serveHTTP listens on addr and serves h until shutdown.
-func serveHTTP(addr string, h http.Handler, log interface{ Error(string, ...any) }) (*http.Server, string, error) {
+// serveHTTP listens on addr and serves h until shutdown. tune, when not
+// nil, wraps the listener (node.Listener sizes send buffers for segments).
+func serveHTTP(addr string, h http.Handler, log interface{ Error(string, ...any) }, tune func(net.Listener) net.Listener) (*http.Server, string, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, "", fmt.Errorf("http listen: %w", err)
+	}
+	if tune != nil {
+		ln = tune(ln)
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
 	go func() {

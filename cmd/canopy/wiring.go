@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"time"
@@ -64,7 +65,7 @@ func loadOriginKey(cfg config.Config) (ed25519.PrivateKey, error) {
 // newOrigin builds an origin from the configuration; feed and rootPeer may
 // be nil (no relay tree).
 func newOrigin(cfg config.Config, key ed25519.PrivateKey, log *slog.Logger, reg *prometheus.Registry,
-	feed origin.Feed, rootPeer func() (string, []string)) (*origin.Origin, error) {
+	feed origin.Feed, rootPeer func() (string, []string), routes func(*http.ServeMux)) (*origin.Origin, error) {
 	store, err := origin.NewFileStore(filepath.Join(cfg.DataDir, "archive"))
 	if err != nil {
 		return nil, err
@@ -88,7 +89,7 @@ func newOrigin(cfg config.Config, key ed25519.PrivateKey, log *slog.Logger, reg 
 		MaxConnections: o.MaxConnections, IdleTimeout: o.IdleTimeout, ReconnectGrace: graceParam(o),
 		DVRWindow: o.DVRWindow, CORSOrigins: o.CORSOrigins,
 		LogDir: filepath.Join(cfg.DataDir, "logs"), Logger: log, Registry: reg,
-		Feed: feed, RootPeer: rootPeer,
+		Feed: feed, RootPeer: rootPeer, Routes: routes,
 	})
 }
 

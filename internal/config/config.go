@@ -3,7 +3,10 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"regexp"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -31,6 +34,12 @@ type Tracker struct {
 	P2P              P2P           `yaml:"p2p"`
 	HTTP             string        `yaml:"http"` // /tracker/stats and /metrics
 	HeartbeatTimeout time.Duration `yaml:"heartbeat_timeout"`
+	// AllowedOrigins limits which web pages may open the browser tracker's
+	// WebSocket (their Origin header); empty allows any.
+	AllowedOrigins []string `yaml:"allowed_origins"`
+	// TrustForwardedFor takes a browser's address from X-Forwarded-For, as
+	// the origin's /tracker proxy sets it (for "same network" peer picks).
+	TrustForwardedFor bool `yaml:"trust_forwarded_for"`
 }
 
 // Node configures `canopy node`, a volunteer relay.
@@ -44,6 +53,13 @@ type Node struct {
 	MaxChildren int           `yaml:"max_children"`
 	UploadMbps  float64       `yaml:"upload_mbps"`
 	Window      time.Duration `yaml:"window"`
+	// BrowserTrackers are WebSocket URLs of browser trackers
+	// (ws://host:8081/tracker): the node joins the browser swarms of its
+	// streams there as a super-peer. Empty: it serves no browsers over WebRTC.
+	BrowserTrackers []string `yaml:"browser_trackers"`
+	// MaxBrowsers is how many browsers the node serves at once over WebRTC;
+	// 0 derives it from upload_mbps (one per 2 Mbit/s, at least 2).
+	MaxBrowsers int `yaml:"max_browsers"`
 }
 
 // Log selects the log level and format.
@@ -70,6 +86,10 @@ type Origin struct {
 	P2P            P2P           `yaml:"p2p"`            // the root of the relay tree
 	Trackers       []string      `yaml:"trackers"`       // the root joins these
 	RelayChildren  int           `yaml:"relay_children"` // relay nodes the origin feeds directly
+	// BrowserTracker is the tracker's HTTP base URL (http://host:8081); the
+	// origin proxies GET /tracker there, so pages it serves reach the
+	// browser tracker on their own host. Empty: no /tracker on the origin.
+	BrowserTracker string `yaml:"browser_tracker"`
 }
 
 // Stream maps a secret stream key to a public stream ID.
@@ -194,5 +214,41 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("%w: origin.transcode.ladder[%d]: want a name, height 64-4320 and bitrate >= 50000", ErrInvalid, i)
 		}
 	}
+	if err := validateURL("origin.browser_tracker", o.BrowserTracker, "http", "https"); err != nil {
+		return err
+	}
+	for i, u := range c.Node.BrowserTrackers {
+		if err := validateURL(fmt.Sprintf("node.browser_trackers[%d]", i), u, "ws", "wss"); err != nil {
+			return err
+		}
+		if u == "" {
+			return fmt.Errorf("%w: node.browser_trackers[%d] is empty", ErrInvalid, i)
+		}
+	}
+	if c.Node.MaxBrowsers < 0 || c.Node.MaxBrowsers > 10_000 {
+		return fmt.Errorf("%w: node.max_browsers %d: want 0 (derive) to 10000", ErrInvalid, c.Node.MaxBrowsers)
+	}
 	return nil
+}
+
+// validateURL accepts "" or an absolute URL with one of schemes and a host.
+func validateURL(field, s string, schemes ...string) error {
+	if s == "" {
+		return nil
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" || !slices.Contains(schemes, u.Scheme) {
+		return fmt.Errorf("%w: %s %q: want a %s URL with a host", ErrInvalid, field, s, strings.Join(schemes, " or "))
+	}
+	return nil
+}
+
+// MaxBrowsersOrDerived is node.max_browsers, or when 0 one browser per 2 Mbit/s of
+// node.upload_mbps (a viewer takes one rendition, at most a few Mbit/s,
+// and also gets much of it from other viewers), at least 2.
+func (n Node) MaxBrowsersOrDerived() int {
+	if n.MaxBrowsers > 0 {
+		return n.MaxBrowsers
+	}
+	return max(2, int(n.UploadMbps/2))
 }

@@ -72,6 +72,9 @@ func TestRejects(t *testing.T) {
 		{"bad env duration", "", map[string]string{"CANOPY_RECONNECT_GRACE": "soon"}, nil, "CANOPY_RECONNECT_GRACE"},
 		{"tiny segment", "origin:\n  transcode:\n    segment_duration: 10ms\n", nil, nil, "segment_duration"},
 		{"bad rung", "origin:\n  transcode:\n    ladder:\n      - {name: x, height: 10, bitrate: 1}\n", nil, nil, "ladder[0]"},
+		{"browser tracker not ws", "node:\n  browser_trackers: [\"http://t:8081/tracker\"]\n", nil, nil, "browser_trackers[0]"},
+		{"origin browser tracker not http", "origin:\n  browser_tracker: \"ws://t:8081\"\n", nil, nil, "browser_tracker"},
+		{"negative max browsers", "node:\n  max_browsers: -1\n", nil, nil, "max_browsers"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := parse(t, tc.yaml, tc.env, tc.args...)
@@ -109,4 +112,19 @@ func FuzzDecode(f *testing.F) {
 			_ = cfg.Validate()
 		}
 	})
+}
+
+func TestMaxBrowsersOrDerived(t *testing.T) {
+	for _, tc := range []struct {
+		n    Node
+		want int
+	}{
+		{Node{MaxBrowsers: 7, UploadMbps: 100}, 7},
+		{Node{UploadMbps: 20}, 10},
+		{Node{UploadMbps: 1}, 2},
+	} {
+		if got := tc.n.MaxBrowsersOrDerived(); got != tc.want {
+			t.Errorf("%+v: got %d, want %d", tc.n, got, tc.want)
+		}
+	}
 }

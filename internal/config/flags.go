@@ -49,6 +49,7 @@ func (l listFlag) Set(v string) error {
 func BindOriginP2P(fs *flag.FlagSet, c *Config) {
 	fs.Var(listFlag{&c.Origin.P2P.Listen}, "p2p-listen", "libp2p listen multiaddrs of the relay tree's root, comma-separated")
 	fs.Var(listFlag{&c.Origin.Trackers}, "trackers", "tracker multiaddrs (…/p2p/<peer ID>), comma-separated, tried in order")
+	fs.StringVar(&c.Origin.BrowserTracker, "browser-tracker", c.Origin.BrowserTracker, "tracker HTTP base URL to proxy GET /tracker to")
 }
 
 // BindTracker registers the tracker's flags.
@@ -69,4 +70,6 @@ func BindNode(fs *flag.FlagSet, c *Config) {
 	fs.Var(listFlag{&n.Streams}, "streams", "stream IDs to relay, comma-separated")
 	fs.IntVar(&n.MaxChildren, "max-children", n.MaxChildren, "most relay children to feed")
 	fs.Float64Var(&n.UploadMbps, "upload-mbps", n.UploadMbps, "upload capacity to offer, Mbit/s")
+	fs.Var(listFlag{&n.BrowserTrackers}, "browser-trackers", "browser tracker WebSocket URLs (ws://host:8081/tracker), comma-separated")
+	fs.IntVar(&n.MaxBrowsers, "max-browsers", n.MaxBrowsers, "browsers served at once over WebRTC; 0 derives it from --upload-mbps")
 }
