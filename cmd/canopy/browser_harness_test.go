@@ -138,6 +138,17 @@ func startDev(t *testing.T, extra ...string) *devEnv {
 		}
 		return false
 	})
+	// The master playlist is served once every rendition has a segment;
+	// a player that finds it missing (404) gives up.
+	waitUntil(t, 30*time.Second, "the demo's master playlist", func() bool {
+		c := http.Client{Timeout: 5 * time.Second}
+		resp, err := c.Get(env.base + "/live/" + devStream + "/master.m3u8")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
 	return env
 }
 
