@@ -10,8 +10,8 @@
 // sendfile on, access log off). This process's GOMAXPROCS is set to -procs
 // too, so both servers get the same number of threads.
 //
-// For each case it checks that both servers return identical bodies, then
-// runs wrk (-threads, -connections, -duration, --latency) against one URL
+// For each case it checks that both servers return identical bodies, warms
+// both up with an untimed wrk run of -warmup (2 s), then runs wrk (-threads, -connections, -duration, --latency) against one URL
 // on each server, alternating which goes first when -runs > 1:
 //
 //   - segment: the last -size media segment (static bytes from the cache);

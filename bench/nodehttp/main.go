@@ -21,7 +21,7 @@ import (
 // config is the command line.
 type config struct {
 	count, size, small   int
-	duration             time.Duration
+	duration, warmup     time.Duration
 	connections, threads int
 	procs, runs          int
 	target               float64
@@ -66,6 +66,7 @@ func parseFlags(argv []string, out io.Writer) (config, error) {
 	only := fs.String("cases", "segment,small,playlist", "cases to run: segment, small, playlist")
 	fs.IntVar(&c.count, "count", 20, "media segments published (the last one is benchmarked)")
 	fs.DurationVar(&c.duration, "duration", 10*time.Second, "wrk -d per server and case (whole seconds)")
+	fs.DurationVar(&c.warmup, "warmup", 2*time.Second, "untimed wrk run per server and case before measuring (0: none)")
 	fs.IntVar(&c.connections, "connections", 32, "wrk -c")
 	fs.IntVar(&c.threads, "threads", 2, "wrk -t")
 	fs.IntVar(&c.procs, "procs", 2, "nginx worker_processes and this process's GOMAXPROCS")
@@ -95,8 +96,9 @@ func parseFlags(argv []string, out io.Writer) (config, error) {
 		}
 		c.only = append(c.only, n)
 	}
-	if c.count < 1 || c.connections < 1 || c.threads < 1 || c.threads > c.connections || c.procs < 1 || c.runs < 1 || c.duration < time.Second {
-		return c, fmt.Errorf("%w: -count, -connections, -threads (≤ -connections), -procs, -runs must be ≥ 1, -duration ≥ 1s", errFlags)
+	if c.count < 1 || c.connections < 1 || c.threads < 1 || c.threads > c.connections || c.procs < 1 || c.runs < 1 || c.duration < time.Second ||
+		(c.warmup != 0 && c.warmup < time.Second) {
+		return c, fmt.Errorf("%w: -count, -connections, -threads (≤ -connections), -procs, -runs must be ≥ 1, -duration ≥ 1s, -warmup 0 or ≥ 1s", errFlags)
 	}
 	return c, nil
 }
@@ -150,6 +152,17 @@ func run(ctx context.Context, cfg config, out, errOut io.Writer) error {
 		servers := map[string]string{"node": "http://" + ns.addr + c.Path, "nginx": "http://" + ng.addr + c.Path}
 		if err := checkSame(ctx, c, servers["node"], servers["nginx"]); err != nil {
 			return err
+		}
+		// An untimed warm-up of each server (Go's heap and goroutine
+		// stacks, nginx's workers, TCP buffers, the page cache), so the
+		// first measured run is not a cold start.
+		if cfg.warmup > 0 {
+			for _, srv := range []string{"node", "nginx"} {
+				fmt.Fprintf(errOut, "nodehttp: %s on %s, warm-up ...\n", c.Name, srv)
+				if _, err := runWrk(ctx, cfg.wrk, wrkArgs(cfg.threads, cfg.connections, cfg.warmup, servers[srv])); err != nil {
+					return err
+				}
+			}
 		}
 		for i := range cfg.runs {
 			order := []string{"node", "nginx"}

@@ -93,27 +93,8 @@ var (
 // the demo stream to be live.
 func startDev(t *testing.T, extra ...string) *devEnv {
 	t.Helper()
-	dataDir := t.TempDir()
-	ctx, cancel := context.WithCancel(context.Background())
-	var stdout lockedBuffer
-	env := &devEnv{stderr: &lockedBuffer{}}
-	done := make(chan error, 1)
-	args := append([]string{"dev", "--http", "127.0.0.1:0", "--rtmp", "127.0.0.1:0", "--data-dir", dataDir}, extra...)
-	go func() { done <- run(ctx, args, &stdout, env.stderr, func(string) string { return "" }) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("canopy dev: %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("canopy dev did not stop")
-		}
-		if t.Failed() {
-			t.Logf("canopy dev stderr (tail):\n%s", tail(env.stderr.String(), 60))
-		}
-	})
+	stdout, stderr := runDevInProcess(t, extra...)
+	env := &devEnv{stderr: stderr}
 	waitUntil(t, 20*time.Second, "canopy dev prints its URLs", func() bool {
 		out := stdout.String()
 		m1, m2 := playerURLRe.FindStringSubmatch(out), trackerURLRe.FindStringSubmatch(out)
@@ -150,14 +131,6 @@ func startDev(t *testing.T, extra ...string) *devEnv {
 		return resp.StatusCode == http.StatusOK
 	})
 	return env
-}
-
-func tail(s string, lines int) string {
-	l := strings.Split(s, "\n")
-	if len(l) > lines {
-		l = l[len(l)-lines:]
-	}
-	return strings.Join(l, "\n")
 }
 
 func fetchJSON(url string, v any) error {

@@ -28,19 +28,19 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-// TestDevPrintsPlayableURL runs `canopy dev` as a user would (on free
-// ports) and has ffprobe read the HLS URL it prints.
-func TestDevPrintsPlayableURL(t *testing.T) {
+// runDevInProcess runs `canopy dev` in this process on free ports with a
+// fresh data directory and extra args, until the test ends. On failure the
+// test log gets canopy dev's stderr.
+func runDevInProcess(t *testing.T, extra ...string) (stdout, stderr *lockedBuffer) {
+	t.Helper()
 	// The data dir is made before the cleanup below is registered, so it is
 	// removed only after canopy dev has stopped (cleanups run last-first).
 	dataDir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr lockedBuffer
+	stdout, stderr = &lockedBuffer{}, &lockedBuffer{}
 	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"dev", "--http", "127.0.0.1:0", "--rtmp", "127.0.0.1:0", "--data-dir", dataDir},
-			&stdout, &stderr, func(string) string { return "" })
-	}()
+	args := append([]string{"dev", "--http", "127.0.0.1:0", "--rtmp", "127.0.0.1:0", "--data-dir", dataDir}, extra...)
+	go func() { done <- run(ctx, args, stdout, stderr, func(string) string { return "" }) }()
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -48,13 +48,22 @@ func TestDevPrintsPlayableURL(t *testing.T) {
 			if err != nil {
 				t.Errorf("canopy dev: %v", err)
 			}
-		case <-time.After(20 * time.Second):
+		case <-time.After(30 * time.Second):
 			t.Error("canopy dev did not stop")
 		}
 		if t.Failed() {
-			t.Logf("stderr:\n%s", stderr.String())
+			lines := strings.Split(stderr.String(), "\n")
+			t.Logf("canopy dev stderr (last lines):\n%s", strings.Join(lines[max(0, len(lines)-60):], "\n"))
 		}
 	})
+	return stdout, stderr
+}
+
+// TestDevPrintsPlayableURL runs `canopy dev` as a user would (on free
+// ports) and has ffprobe read the HLS URL it prints.
+func TestDevPrintsPlayableURL(t *testing.T) {
+	stdout, _ := runDevInProcess(t)
+	ctx := context.Background()
 
 	re := regexp.MustCompile(`HLS:\s+(http://\S+/live/demo/master\.m3u8)`)
 	var url string
