@@ -35,6 +35,8 @@ func TestParseFlags(t *testing.T) {
 		{[]string{"-threads", "4", "-connections", "2"}, false},
 		{[]string{"-duration", "500ms"}, false},
 		{[]string{"-procs", "0"}, false},
+		{[]string{"-warmup", "0"}, true},
+		{[]string{"-warmup", "500ms"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.argv, " "), func(t *testing.T) {
