@@ -219,6 +219,7 @@ func (n *Node) serveSegment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if f, err := os.Open(n.files.path(e.rec)); err == nil {
+		defer corkFor(w, r)()
 		defer f.Close()
 		if st, err := f.Stat(); err == nil && st.Size() == int64(len(e.data)) {
 			_, _ = io.Copy(w, f)

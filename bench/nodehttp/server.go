@@ -98,8 +98,8 @@ func startNode(ctx context.Context, count, size, small int) (*nodeServer, error)
 		return nil, err
 	}
 	s.addr = l.Addr().String()
-	l = node.Listener(l)
 	s.srv = &http.Server{Handler: s.node.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	l = node.TuneServer(s.srv, l)
 	go func() { s.done <- s.srv.Serve(l) }()
 	return s, nil
 }

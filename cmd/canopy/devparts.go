@@ -126,7 +126,7 @@ func startDevNodes(ctx context.Context, cfg config.Config, tr *devTracker, super
 		mux := http.NewServeMux()
 		mux.Handle("/", nd.Handler())
 		routes(mux)
-		srv, addr, err := serveHTTP("127.0.0.1:0", mux, log, node.Listener)
+		srv, addr, err := serveHTTP("127.0.0.1:0", mux, log, node.TuneServer)
 		if err != nil {
 			return nil, errors.Join(err, d.Close())
 		}

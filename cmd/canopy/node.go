@@ -82,7 +82,7 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 		return err
 	}
 	defer h3.Close()
-	srv, addr, err := serveHTTP(nc.HTTP, node.AltSvc(mux, h3.Port()), log, node.Listener)
+	srv, addr, err := serveHTTP(nc.HTTP, node.AltSvc(mux, h3.Port()), log, node.TuneServer)
 	if err != nil {
 		return err
 	}

@@ -67,16 +67,17 @@ func runTracker(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 }
 
 // serveHTTP listens on addr and serves h until shutdown. tune, when not
-// nil, wraps the listener (node.Listener sizes send buffers for segments).
-func serveHTTP(addr string, h http.Handler, log interface{ Error(string, ...any) }, tune func(net.Listener) net.Listener) (*http.Server, string, error) {
+// nil, adjusts the server and its listener (node.TuneServer, for segments).
+func serveHTTP(addr string, h http.Handler, log interface{ Error(string, ...any) },
+	tune func(*http.Server, net.Listener) net.Listener) (*http.Server, string, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, "", fmt.Errorf("http listen: %w", err)
 	}
-	if tune != nil {
-		ln = tune(ln)
-	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+	if tune != nil {
+		ln = tune(srv, ln)
+	}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("http server stopped", "err", err)
