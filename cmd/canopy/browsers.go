@@ -65,8 +65,11 @@ func trackerStats(t *tracker.Tracker, wt *webtorrent.Server) http.Handler {
 // tracker at base (http://host:port), adding X-Forwarded-For.
 func trackerProxy(base string) (http.Handler, error) {
 	u, err := url.Parse(base)
-	if err != nil || u.Host == "" {
+	if err != nil {
 		return nil, fmt.Errorf("browser tracker URL %q: %w", base, err)
+	}
+	if u.Host == "" {
+		return nil, fmt.Errorf("browser tracker URL %q: no host", base)
 	}
 	return &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
