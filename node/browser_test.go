@@ -142,3 +142,46 @@ func TestStreamsAPI(t *testing.T) {
 		t.Fatalf("streams = %+v", got)
 	}
 }
+
+// A media playlist is rendered once per cache change and served again
+// until the next segment, which must show at once.
+func TestPlaylistCachedUntilNextSegment(t *testing.T) {
+	o := newOrigin(t, 1, 1024)
+	root := newTestNode(t, o, true)
+	o.publishInits(t, root)
+	o.publishColumn(t, root, 0)
+	get := func() string {
+		rec := httptest.NewRecorder()
+		root.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/live/"+testStream+"/r0/index.m3u8", nil))
+		if rec.Code != http.StatusOK || rec.Header().Get("Cache-Control") != cacheLive {
+			t.Fatalf("%d %q: %s", rec.Code, rec.Header().Get("Cache-Control"), rec.Body)
+		}
+		return rec.Body.String()
+	}
+	first := get()
+	s := root.stream(testStream, false)
+	s.mu.Lock()
+	cached, gen := s.cache.rendered["media/r0"], s.cache.gen
+	s.mu.Unlock()
+	if cached.gen != gen || string(cached.body) != first {
+		t.Fatalf("not cached after the first request (gen %d, cached gen %d)", gen, cached.gen)
+	}
+	if again := get(); again != first {
+		t.Fatalf("cached playlist differs:\n%s\n%s", first, again)
+	}
+	o.publishColumn(t, root, 1)
+	if next := get(); next == first || !strings.Contains(next, "1.m4s") {
+		t.Fatalf("playlist after segment 1 is stale:\n%s", next)
+	}
+	rec := httptest.NewRecorder()
+	root.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/live/"+testStream+"/nope/index.m3u8", nil))
+	if rec.Code != http.StatusNotFound {
+		t.Fatalf("unknown rendition: %d", rec.Code)
+	}
+	s.mu.Lock()
+	_, stored := s.cache.rendered["media/nope"]
+	s.mu.Unlock()
+	if stored {
+		t.Fatal("an unknown rendition's 404 was cached")
+	}
+}

@@ -34,6 +34,17 @@ type cache struct {
 	started time.Time       // earliest program date-time seen in this broadcast
 	newest  time.Time       // latest program date-time seen
 	evicted []proto.Segment // dropped since the owner last collected them
+	// gen counts changes; a playlist rendered at one generation is served
+	// again from rendered until the next change.
+	gen      uint64
+	rendered map[string]renderedManifest
+}
+
+// renderedManifest is a playlist body and the cache generation it shows.
+type renderedManifest struct {
+	gen          uint64
+	body         []byte
+	cacheControl string
 }
 
 func newCache(window time.Duration) *cache {
@@ -46,6 +57,7 @@ func (c *cache) setInfo(i StreamInfo) bool {
 	if c.info.equal(i) {
 		return false
 	}
+	c.gen++
 	if i.Broadcast != c.info.Broadcast {
 		c.rends = map[string]*rendCache{}
 		c.started, c.newest = time.Time{}, time.Time{}
@@ -88,6 +100,7 @@ func (c *cache) add(rec proto.Segment, data []byte) (*entry, bool) {
 	if old, ok := c.lookup(rec.Rendition, rec.Kind, rec.Sequence); ok && bytes.Equal(old.rec.SHA256[:], rec.SHA256[:]) {
 		return old, false
 	}
+	c.gen++
 	e := &entry{rec: rec, data: data, frame: encode(&treepb.TreeMessage{Msg: &treepb.TreeMessage_Segment{
 		Segment: &treepb.Segment{Record: rec.ToPB(), Data: data},
 	}})}

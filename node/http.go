@@ -2,6 +2,7 @@ package node
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -71,6 +72,7 @@ type view struct {
 	info    StreamInfo
 	media   map[string][]proto.Segment // trailing consecutive run per rendition
 	started time.Time
+	gen     uint64 // the cache generation it shows
 }
 
 func (n *Node) snapshot(w http.ResponseWriter, r *http.Request) (view, bool) {
@@ -86,7 +88,7 @@ func (n *Node) snapshot(w http.ResponseWriter, r *http.Request) (view, bool) {
 		httpError(w, http.StatusNotFound, "stream is starting; no segments yet")
 		return view{}, false
 	}
-	v := view{info: c.info, media: map[string][]proto.Segment{}, started: c.started}
+	v := view{info: c.info, media: map[string][]proto.Segment{}, started: c.started, gen: c.gen}
 	for _, rend := range c.names() {
 		seqs := c.sequences(rend)
 		lo := len(seqs) - 1
@@ -130,28 +132,66 @@ func (n *Node) writeManifest(w http.ResponseWriter, v view, ctype string, body [
 }
 
 func (n *Node) serveMaster(w http.ResponseWriter, r *http.Request) {
-	v, ok := n.snapshot(w, r)
-	if !ok {
-		return
-	}
-	body, err := manifest.HLSMultivariant(v.renditions())
-	n.writeManifest(w, v, "application/vnd.apple.mpegurl", body, err)
+	n.serveHLS(w, r, "master", func(v view) ([]byte, error) {
+		return manifest.HLSMultivariant(v.renditions())
+	})
 }
 
 func (n *Node) serveMediaPlaylist(w http.ResponseWriter, r *http.Request) {
+	rend := r.PathValue("rendition")
+	n.serveHLS(w, r, "media/"+rend, func(v view) ([]byte, error) {
+		segs := v.media[rend]
+		if len(segs) == 0 {
+			return nil, errNoSegments
+		}
+		return manifest.HLSMedia(manifest.Media{
+			Segments: segs, TargetDuration: v.segDuration(), Ended: v.info.Ended, VOD: false,
+		})
+	})
+}
+
+// errNoSegments is a rendition with nothing to list (yet).
+var errNoSegments = errors.New("no segments for this rendition")
+
+// serveHLS serves the HLS playlist key, rendering it only when the stream's
+// cache changed since it was last rendered: between two segments every
+// player's reload gets the same bytes, and rendering walks the whole window.
+func (n *Node) serveHLS(w http.ResponseWriter, r *http.Request, key string, render func(view) ([]byte, error)) {
+	const ctype = "application/vnd.apple.mpegurl"
+	if s := n.stream(r.PathValue("stream"), false); s != nil {
+		s.mu.Lock()
+		m, ok := s.cache.rendered[key]
+		fresh := ok && m.gen == s.cache.gen
+		s.mu.Unlock()
+		if fresh {
+			w.Header().Set("Content-Type", ctype)
+			w.Header().Set("Cache-Control", m.cacheControl)
+			_, _ = w.Write(m.body)
+			return
+		}
+	}
 	v, ok := n.snapshot(w, r)
 	if !ok {
 		return
 	}
-	segs, ok := v.media[r.PathValue("rendition")]
-	if !ok || len(segs) == 0 {
-		httpError(w, http.StatusNotFound, "no segments for this rendition")
+	body, err := render(v)
+	if errors.Is(err, errNoSegments) {
+		httpError(w, http.StatusNotFound, err.Error())
 		return
 	}
-	body, err := manifest.HLSMedia(manifest.Media{
-		Segments: segs, TargetDuration: v.segDuration(), Ended: v.info.Ended, VOD: false,
-	})
-	n.writeManifest(w, v, "application/vnd.apple.mpegurl", body, err)
+	if err == nil {
+		if s := n.stream(v.info.Stream, false); s != nil {
+			s.mu.Lock()
+			if s.cache.gen == v.gen {
+				if s.cache.rendered == nil {
+					s.cache.rendered = map[string]renderedManifest{}
+				}
+				s.cache.rendered[key] = renderedManifest{gen: v.gen, body: body, cacheControl: v.cacheControl()}
+			}
+			s.mu.Unlock()
+		}
+	}
+	n.writeManifest(w, v, ctype, body, err)
 }
 
 func (n *Node) serveMPD(w http.ResponseWriter, r *http.Request) {
