@@ -60,7 +60,7 @@ fuzz:
 # Regenerate protobuf code (needs protoc and protoc-gen-go v1.36.12; the
 # generated files are committed, so building never needs this).
 proto:
-	protoc --go_out=. --go_opt=module=github.com/canopylive/canopy proto/treepb/tree.proto
+	protoc --go_out=. --go_opt=module=github.com/canopylive/canopy proto/treepb/tree.proto proto/commentspb/comments.proto
 
 clean:
 	rm -rf bin
