@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/canopylive/canopy/proto"
@@ -16,7 +17,9 @@ type entry struct {
 	rec   proto.Segment
 	data  []byte
 	frame []byte
-	hdr   string // the record as JSON, for the Canopy-Record header
+	// Response header values, made once: the record as JSON (Canopy-Record)
+	// and the body length (Content-Length).
+	hdr, length []string
 }
 
 // rendCache holds one rendition's init segments by discontinuity and media
@@ -105,8 +108,9 @@ func (c *cache) add(rec proto.Segment, data []byte) (*entry, bool) {
 		Segment: &treepb.Segment{Record: rec.ToPB(), Data: data},
 	}})}
 	if b, err := json.Marshal(&rec); err == nil {
-		e.hdr = string(b)
+		e.hdr = []string{string(b)}
 	}
+	e.length = []string{strconv.Itoa(len(data))}
 	r := c.rend(rec.Rendition)
 	if rec.Kind == proto.KindInit {
 		r.inits[rec.Discontinuity] = e

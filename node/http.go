@@ -44,15 +44,29 @@ func (n *Node) Handler() http.Handler {
 	return cors(mux)
 }
 
+// Header values every response shares. Assigning these slices (length ==
+// capacity, so an append elsewhere copies) spares each request their
+// allocation and canonicalisation.
+var (
+	hdrAllowAny     = []string{"*"}
+	hdrExpose       = []string{"Content-Length, Canopy-Record"}
+	hdrSegmentType  = []string{"video/iso.segment"}
+	hdrInitType     = []string{"video/mp4"}
+	hdrImmutable    = []string{cacheImmutable}
+	hdrAllowMethods = []string{"GET, HEAD, OPTIONS"}
+	hdrAllowHeaders = []string{"Range, Content-Type"}
+	hdrMaxAge       = []string{"86400"}
+)
+
 func cors(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Access-Control-Allow-Origin", "*")
-		h.Set("Access-Control-Expose-Headers", "Content-Length, Canopy-Record")
+		h["Access-Control-Allow-Origin"] = hdrAllowAny
+		h["Access-Control-Expose-Headers"] = hdrExpose
 		if r.Method == http.MethodOptions {
-			h.Set("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS")
-			h.Set("Access-Control-Allow-Headers", "Range, Content-Type")
-			h.Set("Access-Control-Max-Age", "86400")
+			h["Access-Control-Allow-Methods"] = hdrAllowMethods
+			h["Access-Control-Allow-Headers"] = hdrAllowHeaders
+			h["Access-Control-Max-Age"] = hdrMaxAge
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}
@@ -243,14 +257,13 @@ func (n *Node) serveSegment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h := w.Header()
-	h.Set("Canopy-Record", e.hdr)
-	ctype := "video/iso.segment"
+	h["Canopy-Record"] = e.hdr
+	h["Content-Type"] = hdrSegmentType
 	if kind == proto.KindInit {
-		ctype = "video/mp4"
+		h["Content-Type"] = hdrInitType
 	}
-	h.Set("Content-Type", ctype)
-	h.Set("Cache-Control", cacheImmutable)
-	h.Set("Content-Length", strconv.Itoa(len(e.data)))
+	h["Cache-Control"] = hdrImmutable
+	h["Content-Length"] = e.length
 	// Large bodies from the file copy when there is one, so net/http can
 	// use sendfile; small ones from memory, where one write is cheaper
 	// than open, fstat, sendfile and close.
@@ -258,13 +271,13 @@ func (n *Node) serveSegment(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write(e.data)
 		return
 	}
+	// The copy is complete whenever it exists: it is written to a
+	// temporary name and renamed into place.
 	if f, err := os.Open(n.files.path(e.rec)); err == nil {
 		defer corkFor(w, r)()
 		defer f.Close()
-		if st, err := f.Stat(); err == nil && st.Size() == int64(len(e.data)) {
-			_, _ = io.Copy(w, f)
-			return
-		}
+		_, _ = io.Copy(w, f)
+		return
 	}
 	_, _ = w.Write(e.data)
 }
