@@ -48,7 +48,9 @@ test: setup web fmt-check vet
 bench: setup
 	$(GO) run ./bench/ladder -runs 3
 	$(GO) run ./bench/tree -nodes 5,10,20,50
-	$(GO) run ./bench/nodehttp -runs 2
+	$(GO) run ./bench/nodehttp -runs 3
+	$(GO) run ./bench/wstracker
+	$(GO) test -run '^$$' -bench . -benchtime 3s ./node/comments
 
 # Each fuzz target for FUZZTIME (default 1m); not part of CI.
 fuzz:
