@@ -43,6 +43,7 @@ test: setup web fmt-check vet
 	cd web && npm test --silent
 	$(GO) test -race -count=1 -timeout 20m ./...
 	$(GO) test -tags e2e -count=1 -timeout 10m -run 'TestRelayTree30Nodes|TestForgingRelayIsRoutedAround|TestBrowserViewers|TestStockP2PMLPages|TestCorruptViewerIsDropped' -v ./cmd/canopy
+	$(GO) test -count=1 -timeout 5m -run 'TestTwentyNodes' -v ./node/commentsync
 
 # Benchmarks print a ratio against a peer measured in the same run.
 bench: setup

@@ -1,0 +1,5 @@
+//go:build !race
+
+package commentsync
+
+const raceEnabled = false

@@ -1,0 +1,300 @@
+package commentsync
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	pb "github.com/libp2p/go-libp2p-pubsub/pb"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/canopylive/canopy/node/comments"
+)
+
+// Limits and defaults.
+const (
+	// TopicPrefix + stream is a stream's gossipsub topic.
+	TopicPrefix = "/canopy/comments/1/"
+	// ProtocolID is the catch-up protocol.
+	ProtocolID = "/canopy/comments-sync/1.0.0"
+	// MaxMessageSize bounds an encoded comment (gossip and catch-up): 500
+	// characters of at most 4 bytes, a 40-character author, a stream name,
+	// an ID, a nonce and protobuf overhead fit in well under it.
+	MaxMessageSize = 4096
+	// MaxPageSize bounds the comments of one catch-up response.
+	MaxPageSize = 1000
+	// DefaultWindow is how far before its newest comment a node asks.
+	DefaultWindow = 10 * time.Minute
+	// DefaultRepairInterval and DefaultRepairWindow: the periodic repair.
+	DefaultRepairInterval = 30 * time.Second
+	DefaultRepairWindow   = 2 * time.Minute
+	// DefaultPageTimeout bounds one catch-up request/response.
+	DefaultPageTimeout = 10 * time.Second
+	// MaxPages bounds the pages of one catch-up from one peer.
+	MaxPages = 100
+	// maxServing bounds concurrent catch-up requests served.
+	maxServing = 8
+	// peerQueue bounds gossipsub's per-peer outbound and validation
+	// queues (messages).
+	peerQueue = 2048
+	// storeWorkers bounds the concurrent Puts of one catch-up page.
+	storeWorkers = 16
+)
+
+// Params configures a Sync.
+type Params struct {
+	Host       host.Host
+	Store      *comments.Store
+	Clock      *comments.Clock
+	Logger     *slog.Logger          // slog.Default() when nil
+	Registerer prometheus.Registerer // may be nil
+	// Delivered, optional, is called once for each comment newly stored
+	// from the network or a local Post; it must not block.
+	Delivered func(comments.Comment)
+	// Window is how far before its newest comment a node asks peers for
+	// comments; DefaultWindow when zero.
+	Window time.Duration
+	// PageTimeout bounds one catch-up page; DefaultPageTimeout when zero.
+	PageTimeout time.Duration
+	// RepairInterval is how often a node also pulls from one random topic
+	// peer, to repair what gossip dropped under load;
+	// DefaultRepairInterval when zero.
+	RepairInterval time.Duration
+	// RepairWindow is how far before its newest comment that periodic pull
+	// asks; DefaultRepairWindow when zero.
+	RepairWindow time.Duration
+}
+
+// Sync replicates comment stores over gossipsub and a catch-up protocol.
+type Sync struct {
+	p   Params
+	log *slog.Logger
+	m   *metrics
+
+	serving chan struct{} // semaphore for catch-up requests served
+
+	mu      sync.Mutex
+	ps      *pubsub.PubSub
+	ctx     context.Context
+	cancel  context.CancelFunc
+	streams map[string]*joined
+	closed  bool
+	wg      sync.WaitGroup
+}
+
+// joined is one stream's topic and subscription.
+type joined struct {
+	topic *pubsub.Topic
+	sub   *pubsub.Subscription
+	evts  *pubsub.TopicEventHandler
+}
+
+// New checks p and returns a Sync; Start starts it.
+func New(p Params) (*Sync, error) {
+	if p.Host == nil || p.Store == nil || p.Clock == nil {
+		return nil, fmt.Errorf("%w: Host, Store and Clock are required", ErrParams)
+	}
+	if p.Window < 0 || p.PageTimeout < 0 || p.RepairInterval < 0 || p.RepairWindow < 0 {
+		return nil, fmt.Errorf("%w: negative Window, PageTimeout, RepairInterval or RepairWindow", ErrParams)
+	}
+	if p.RepairInterval == 0 {
+		p.RepairInterval = DefaultRepairInterval
+	}
+	if p.RepairWindow == 0 {
+		p.RepairWindow = DefaultRepairWindow
+	}
+	if p.Logger == nil {
+		p.Logger = slog.Default()
+	}
+	if p.Window == 0 {
+		p.Window = DefaultWindow
+	}
+	if p.PageTimeout == 0 {
+		p.PageTimeout = DefaultPageTimeout
+	}
+	m, err := newMetrics(p.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	return &Sync{
+		p:       p,
+		log:     p.Logger.With("component", "commentsync"),
+		m:       m,
+		serving: make(chan struct{}, maxServing),
+		streams: make(map[string]*joined),
+	}, nil
+}
+
+// messageID is the gossipsub message ID: the comment's content ID, or a
+// hash of the bytes for data that is not a comment (the validator rejects
+// it anyway).
+func messageID(m *pb.Message) string {
+	if len(m.Data) <= MaxMessageSize {
+		if c, err := comments.Decode(m.Data); err == nil && len(c.ID) == comments.IDLength {
+			return c.ID
+		}
+	}
+	sum := sha256.Sum256(m.Data)
+	return "raw:" + string(sum[:])
+}
+
+// Start creates the GossipSub router on the host and the catch-up handler.
+// Everything stops when ctx is done or at Close.
+func (s *Sync) Start(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || s.ps != nil {
+		return fmt.Errorf("%w: Start called twice or after Close", ErrNotStarted)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	ps, err := pubsub.NewGossipSub(ctx, s.p.Host,
+		pubsub.WithMessageIdFn(messageID),
+		// A comment is content-addressed: its ID authenticates its content
+		// and the validator checks it, so per-hop message signatures (an
+		// Ed25519 verification of every copy, duplicates included) add
+		// nothing and cost most of the CPU under load.
+		pubsub.WithMessageSignaturePolicy(pubsub.StrictNoSign),
+		// A local post goes to every topic peer, not only the mesh: a
+		// comment posted before the mesh has formed is not lost.
+		pubsub.WithFloodPublish(true),
+		// Bursts (a catch-up republishing a healed partition's comments)
+		// must not overflow a peer's queue, where gossipsub drops.
+		pubsub.WithPeerOutboundQueueSize(peerQueue),
+		pubsub.WithValidateQueueSize(peerQueue),
+		pubsub.WithRawTracer(tracer{s.m}),
+		pubsub.WithMaxMessageSize(MaxMessageSize+1024), // envelope: signature, key, topic
+	)
+	if err != nil {
+		cancel()
+		return fmt.Errorf("commentsync: gossipsub: %w", err)
+	}
+	s.ps, s.ctx, s.cancel = ps, ctx, cancel
+	s.p.Host.SetStreamHandler(ProtocolID, s.serve)
+	return nil
+}
+
+// Close leaves every topic, stops the catch-up handler and waits for the
+// Sync's goroutines. It does not close the host or the store.
+func (s *Sync) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	started := s.ps != nil
+	streams := s.streams
+	s.streams = map[string]*joined{}
+	s.mu.Unlock()
+	if !started {
+		return nil
+	}
+	s.p.Host.RemoveStreamHandler(ProtocolID)
+	s.cancel()
+	for _, j := range streams {
+		j.evts.Cancel()
+		j.sub.Cancel()
+	}
+	s.wg.Wait()
+	for _, j := range streams {
+		_ = j.topic.Close()
+	}
+	return nil
+}
+
+// Join subscribes to the stream's topic; catch-up from every peer sharing
+// the topic follows in the background (now and whenever one appears).
+func (s *Sync) Join(stream string) error {
+	if err := comments.ValidateStream(stream); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ps == nil || s.closed {
+		return ErrNotStarted
+	}
+	if _, ok := s.streams[stream]; ok {
+		return nil
+	}
+	name := TopicPrefix + stream
+	if err := s.ps.RegisterTopicValidator(name, s.validator(stream)); err != nil {
+		return fmt.Errorf("commentsync: validator %s: %w", name, err)
+	}
+	topic, err := s.ps.Join(name)
+	if err != nil {
+		return fmt.Errorf("commentsync: join %s: %w", name, err)
+	}
+	evts, err := topic.EventHandler()
+	if err != nil {
+		_ = topic.Close()
+		return fmt.Errorf("commentsync: events %s: %w", name, err)
+	}
+	sub, err := topic.Subscribe(pubsub.WithBufferSize(peerQueue))
+	if err != nil {
+		evts.Cancel()
+		_ = topic.Close()
+		return fmt.Errorf("commentsync: subscribe %s: %w", name, err)
+	}
+	s.streams[stream] = &joined{topic: topic, sub: sub, evts: evts}
+	s.wg.Add(2)
+	go s.drain(sub)
+	go s.catchUpLoop(stream, topic, evts)
+	return nil
+}
+
+// drain empties the subscription: comments are stored by the validator.
+func (s *Sync) drain(sub *pubsub.Subscription) {
+	defer s.wg.Done()
+	for {
+		if _, err := sub.Next(s.ctx); err != nil {
+			return
+		}
+	}
+}
+
+// Post stores c durably, then publishes it on its stream's topic. The
+// stream must have been joined. A nil error means c is stored here.
+func (s *Sync) Post(ctx context.Context, c comments.Comment) error {
+	if err := comments.Validate(c); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	j, ok := s.streams[c.Stream]
+	s.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("%w: %q", ErrNotJoined, c.Stream)
+	}
+	b, err := comments.Encode(c)
+	if err != nil {
+		return err
+	}
+	if len(b) > MaxMessageSize {
+		return fmt.Errorf("%w: %d bytes", ErrTooLarge, len(b))
+	}
+	if _, err := s.p.Clock.Update(c.HLC); err != nil {
+		return err
+	}
+	n, err := s.p.Store.Put(ctx, []comments.Comment{c})
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		s.delivered(c)
+	}
+	if err := j.topic.Publish(ctx, b); err != nil {
+		return fmt.Errorf("commentsync: publish: %w", err)
+	}
+	return nil
+}
+
+func (s *Sync) delivered(c comments.Comment) {
+	s.m.stored.Inc()
+	if s.p.Delivered != nil {
+		s.p.Delivered(c)
+	}
+}
