@@ -31,7 +31,7 @@ fmt-check:
 
 vet:
 	$(GO) vet ./...
-	$(GO) vet -tags e2e ./cmd/...
+	$(GO) vet -tags e2e ./cmd/... ./node/commentsync
 
 # The web app's own tests (node --test: signing bytes against Go's vectors,
 # the verifier), then unit and integration tests under the race detector.
@@ -43,7 +43,7 @@ test: setup web fmt-check vet
 	cd web && npm test --silent
 	$(GO) test -race -count=1 -timeout 20m ./...
 	$(GO) test -tags e2e -count=1 -timeout 10m -run 'TestRelayTree30Nodes|TestForgingRelayIsRoutedAround|TestBrowserViewers|TestStockP2PMLPages|TestCorruptViewerIsDropped' -v ./cmd/canopy
-	$(GO) test -count=1 -timeout 5m -run 'TestTwentyNodes' -v ./node/commentsync
+	$(GO) test -tags e2e -count=1 -timeout 5m -run 'TestTwentyNodes|TestRestartCatchUp|TestPartitionHeals' -v ./node/commentsync
 
 # Benchmarks print a ratio against a peer measured in the same run.
 bench: setup

@@ -1,3 +1,10 @@
+//go:build e2e
+
+// The multi-node replication tests assert delivery times (p99 ≤ 500 ms,
+// convergence within seconds) that mean nothing under the race detector's
+// slowdown on two cores, so, like the relay tree's end-to-end tests, they
+// carry the e2e tag and `make test` runs them without -race.
+
 package commentsync
 
 import (
@@ -113,7 +120,7 @@ func TestTwentyNodes(t *testing.T) {
 	p50, p99, maxd := ds[len(ds)/2], ds[len(ds)*99/100], ds[len(ds)-1]
 	t.Logf("%d nodes, %d comments posted in %v: delivery to all nodes p50 %v, p99 %v, max %v",
 		nodes, total, postDur.Round(time.Millisecond), p50, p99, maxd)
-	if p99 > 500*time.Millisecond && !raceEnabled {
+	if p99 > 500*time.Millisecond {
 		t.Errorf("p99 delivery latency %v > 500ms", p99)
 	}
 }

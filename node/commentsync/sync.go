@@ -258,7 +258,10 @@ func (s *Sync) drain(sub *pubsub.Subscription) {
 }
 
 // Post stores c durably, then publishes it on its stream's topic. The
-// stream must have been joined. A nil error means c is stored here.
+// stream must have been joined. A nil error means c is stored here; ctx
+// bounds validation and the store write. Publishing has its own deadline,
+// and a publish that fails is logged: peers get c through catch-up and the
+// periodic repair.
 func (s *Sync) Post(ctx context.Context, c comments.Comment) error {
 	if err := comments.Validate(c); err != nil {
 		return err
@@ -286,11 +289,20 @@ func (s *Sync) Post(ctx context.Context, c comments.Comment) error {
 	if n > 0 {
 		s.delivered(c)
 	}
-	if err := j.topic.Publish(ctx, b); err != nil {
-		return fmt.Errorf("commentsync: publish: %w", err)
+	// The comment is durable here, so the caller's deadline (an HTTP
+	// request's, say) no longer applies: publishing gets its own. A publish
+	// that still fails loses nothing: peers fetch the comment through
+	// catch-up and the periodic repair.
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), publishTimeout)
+	defer cancel()
+	if err := j.topic.Publish(pctx, b); err != nil {
+		s.log.Warn("publish failed; peers will repair from the store", "stream", c.Stream, "id", c.ID, "err", err)
 	}
 	return nil
 }
+
+// publishTimeout bounds one publish after the comment is stored.
+const publishTimeout = 30 * time.Second
 
 func (s *Sync) delivered(c comments.Comment) {
 	s.m.stored.Inc()

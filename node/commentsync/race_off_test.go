@@ -1,5 +1,0 @@
-//go:build !race
-
-package commentsync
-
-const raceEnabled = false
