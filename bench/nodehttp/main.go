@@ -8,11 +8,9 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"os/signal"
 	"runtime"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/canopylive/canopy/internal/benchutil"
@@ -38,23 +36,8 @@ var (
 )
 
 func main() {
-	cfg, err := parseFlags(os.Args[1:], os.Stderr)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return
-		}
-		fmt.Fprintln(os.Stderr, "nodehttp:", err)
-		os.Exit(2)
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	ctx, cancel := context.WithTimeout(ctx, cfg.timeout)
-	err = run(ctx, cfg, os.Stdout, os.Stderr)
-	cancel()
-	stop()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "nodehttp:", err)
-		os.Exit(1)
-	}
+	benchutil.Main("nodehttp", parseFlags, func(c config) time.Duration { return c.timeout },
+		func(ctx context.Context, c config) error { return run(ctx, c, os.Stdout, os.Stderr) })
 }
 
 func parseFlags(argv []string, out io.Writer) (config, error) {

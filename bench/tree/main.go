@@ -8,10 +8,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/canopylive/canopy/internal/benchutil"
@@ -40,23 +38,8 @@ var (
 )
 
 func main() {
-	cfg, err := parseFlags(os.Args[1:], os.Stderr)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return
-		}
-		fmt.Fprintln(os.Stderr, "tree:", err)
-		os.Exit(2)
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	ctx, cancel := context.WithTimeout(ctx, cfg.timeout)
-	err = run(ctx, cfg, os.Stdout, os.Stderr)
-	cancel()
-	stop()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "tree:", err)
-		os.Exit(1)
-	}
+	benchutil.Main("tree", parseFlags, func(c config) time.Duration { return c.timeout },
+		func(ctx context.Context, c config) error { return run(ctx, c, os.Stdout, os.Stderr) })
 }
 
 func parseFlags(argv []string, out io.Writer) (config, error) {

@@ -7,12 +7,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/canopylive/canopy/internal/benchutil"
 )
 
 // config is the command line.
@@ -34,27 +35,13 @@ type config struct {
 var errFlags = errors.New("bad flags")
 
 func main() {
-	cfg, err := parseFlags(os.Args[1:], os.Stderr)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return
-		}
-		fmt.Fprintln(os.Stderr, "wstracker:", err)
-		os.Exit(2)
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	ctx, cancel := context.WithTimeout(ctx, cfg.timeout)
-	if cfg.loadClient != "" {
-		err = runLoadClient(ctx, cfg, os.Stdin, os.Stdout)
-	} else {
-		err = run(ctx, cfg, os.Stdout)
-	}
-	cancel()
-	stop()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "wstracker:", err)
-		os.Exit(1)
-	}
+	benchutil.Main("wstracker", parseFlags, func(c config) time.Duration { return c.timeout },
+		func(ctx context.Context, c config) error {
+			if c.loadClient != "" {
+				return runLoadClient(ctx, c, os.Stdin, os.Stdout)
+			}
+			return run(ctx, c, os.Stdout)
+		})
 }
 
 func parseFlags(argv []string, out io.Writer) (config, error) {
