@@ -112,6 +112,9 @@ func (ft *fakeTracker) serve(w http.ResponseWriter, r *http.Request) {
 				}
 			}
 		}
+		// A disconnect changes the swarms too: wake waitFor.
+		close(ft.changed)
+		ft.changed = make(chan struct{})
 		ft.mu.Unlock()
 		_ = conn.CloseNow()
 	}()
