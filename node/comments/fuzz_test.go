@@ -1,6 +1,7 @@
 package comments
 
 import (
+	"crypto/ed25519"
 	"errors"
 	"testing"
 	"unicode"
@@ -78,6 +79,34 @@ func FuzzValidateText(f *testing.F) {
 		}
 		if err := ValidateAuthor(s); err == nil && utf8.RuneCountInString(s) > MaxAuthorChars {
 			t.Fatalf("author of %d characters accepted", utf8.RuneCountInString(s))
+		}
+	})
+}
+
+// FuzzVerifyAction: whatever the bytes, VerifyAction returns a validated
+// action signed by the key, or an ErrInvalid error; it never panics.
+func FuzzVerifyAction(f *testing.F) {
+	key := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
+	pub := key.Public().(ed25519.PublicKey)
+	for i, kind := range []ActionKind{ActDelete, ActBan, ActAnnounce} {
+		a := act(kind, 1_700_000_000_000, byte(i))
+		sa, err := SignAction(key, a)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(EncodeSigned(sa))
+	}
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		sa, err := VerifyAction(pub, b)
+		if err != nil {
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("error %v does not wrap ErrInvalid", err)
+			}
+			return
+		}
+		if ValidateAction(sa.Action) != nil || !ed25519.Verify(pub, signedBytes(sa.Body), sa.Sig) {
+			t.Fatalf("accepted an invalid or unsigned action %+v", sa.Action)
 		}
 	})
 }

@@ -12,6 +12,7 @@ import (
 //	i/<id>                                                     -> the c/ key
 //	t/<id>                                                     -> commentspb.Tombstone
 //	b/<stream>/<author>                                        -> commentspb.Ban
+//	a/<stream>/<wall ms: 8 bytes BE><logical: 4 bytes BE><id>  -> commentspb.SignedAction
 //
 // c/ keys sort a stream's comments in the total order (WallMS, Logical, ID)
 // that Range and Latest read; i/ makes Put idempotent and finds a comment
@@ -21,6 +22,7 @@ const (
 	prefixID      = "i/"
 	prefixTomb    = "t/"
 	prefixBan     = "b/"
+	prefixAction  = "a/"
 
 	tsLen = 12 // 8 bytes wall ms + 4 bytes logical
 )
@@ -53,4 +55,17 @@ func streamOfCommentKey(k []byte) (string, error) {
 		return "", fmt.Errorf("%w: malformed comment key %q", ErrStore, k)
 	}
 	return string(k[len(prefixComment):n]), nil
+}
+
+// actionPrefix returns "a/<stream>/".
+func actionPrefix(stream string) []byte {
+	return append(append([]byte(prefixAction), stream...), '/')
+}
+
+// actionKey orders a stream's moderation actions by timestamp.
+func actionKey(stream string, ts Timestamp, id string) []byte {
+	k := actionPrefix(stream)
+	k = binary.BigEndian.AppendUint64(k, uint64(ts.WallMS))
+	k = binary.BigEndian.AppendUint32(k, ts.Logical)
+	return append(k, id...)
 }

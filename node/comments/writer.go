@@ -25,6 +25,7 @@ const (
 	opPut opKind = iota
 	opDelete
 	opBan
+	opAction
 )
 
 // op is one Put, Delete or Ban call waiting for the writer.
@@ -34,6 +35,7 @@ type op struct {
 	stream   string    // opDelete, opBan
 	key      string    // opDelete: the ID; opBan: the author
 	at       Timestamp // opDelete, opBan
+	action   *SignedAction // opAction
 	done     chan result
 }
 
@@ -268,9 +270,10 @@ func (w *batch) apply(o *op) result {
 	case opDelete:
 		return w.delete(o)
 	case opBan:
-		v, _ := proto.Marshal(&commentspb.Ban{Stream: o.stream, Author: o.key, WallMs: o.at.WallMS, Logical: o.at.Logical})
-		w.set(banKey(o.stream, o.key), v)
+		w.ban(o.stream, o.key, o.at)
 		return result{n: 1}
+	case opAction:
+		return w.action(o.action)
 	}
 	return result{err: fmt.Errorf("%w: unknown op %d", ErrStore, o.kind)}
 }
@@ -300,23 +303,56 @@ func (w *batch) put(c Comment) bool {
 }
 
 func (w *batch) delete(o *op) result {
+	return w.deleteComment(o.stream, o.key, o.at)
+}
+
+func (w *batch) deleteComment(stream, id string, at Timestamp) result {
 	removed := 0
-	if ck := w.get(idKey(o.key)); ck != nil {
-		stream, err := streamOfCommentKey(ck)
+	if ck := w.get(idKey(id)); ck != nil {
+		owner, err := streamOfCommentKey(ck)
 		if err != nil {
 			return result{err: err}
 		}
-		if stream != o.stream {
-			return result{err: fmt.Errorf("%w: %w: %s is a comment of %q, not %q", ErrInvalid, ErrWrongStream, o.key, stream, o.stream)}
+		if owner != stream {
+			return result{err: fmt.Errorf("%w: %w: %s is a comment of %q, not %q", ErrInvalid, ErrWrongStream, id, owner, stream)}
 		}
 		w.del(ck)
-		w.del(idKey(o.key))
-		delete(w.added, o.key)
+		w.del(idKey(id))
+		delete(w.added, id)
 		removed = 1
 	}
-	v, _ := proto.Marshal(&commentspb.Tombstone{Stream: o.stream, Id: o.key, WallMs: o.at.WallMS, Logical: o.at.Logical})
-	w.set(tombKey(o.key), v)
+	v, _ := proto.Marshal(&commentspb.Tombstone{Stream: stream, Id: id, WallMs: at.WallMS, Logical: at.Logical})
+	w.set(tombKey(id), v)
 	return result{n: removed}
+}
+
+func (w *batch) ban(stream, author string, at Timestamp) {
+	v, _ := proto.Marshal(&commentspb.Ban{Stream: stream, Author: author, WallMs: at.WallMS, Logical: at.Logical})
+	w.set(banKey(stream, author), v)
+}
+
+// action records a signed moderation action, unless it is recorded
+// already, and applies it (tombstone, ban) in the same transaction. n is 1
+// for a new action.
+func (w *batch) action(sa *SignedAction) result {
+	k := actionKey(sa.Stream, sa.At, sa.ID)
+	if w.get(k) != nil {
+		return result{}
+	}
+	switch sa.Kind {
+	case ActDelete:
+		if r := w.deleteComment(sa.Stream, sa.CommentID, sa.At); r.err != nil {
+			// A delete naming another stream's comment deletes nothing
+			// there; it is still recorded (and so not asked for again).
+			if !errors.Is(r.err, ErrWrongStream) {
+				return r
+			}
+		}
+	case ActBan:
+		w.ban(sa.Stream, sa.Author, sa.At)
+	}
+	w.set(k, EncodeSigned(*sa))
+	return result{n: 1}
 }
 
 // validID reports whether id has the form of an ID: IDLength lowercase hex.

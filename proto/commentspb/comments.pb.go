@@ -263,6 +263,424 @@ func (x *Ban) GetLogical() uint32 {
 	return 0
 }
 
+// Action is one moderation act on a stream by its broadcaster. It travels
+// and is stored inside a SignedAction, whose signature covers these exact
+// bytes (so no canonical encoding is needed).
+type Action struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Stream  string                 `protobuf:"bytes,1,opt,name=stream,proto3" json:"stream,omitempty"`
+	WallMs  int64                  `protobuf:"varint,2,opt,name=wall_ms,json=wallMs,proto3" json:"wall_ms,omitempty"` // when it was issued (HLC)
+	Logical uint32                 `protobuf:"varint,3,opt,name=logical,proto3" json:"logical,omitempty"`
+	Nonce   []byte                 `protobuf:"bytes,4,opt,name=nonce,proto3" json:"nonce,omitempty"` // 16 random bytes: two identical acts stay distinct
+	// Types that are valid to be assigned to Kind:
+	//
+	//	*Action_Delete
+	//	*Action_Ban
+	//	*Action_Announce
+	Kind          isAction_Kind `protobuf_oneof:"kind"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Action) Reset() {
+	*x = Action{}
+	mi := &file_proto_commentspb_comments_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Action) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Action) ProtoMessage() {}
+
+func (x *Action) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_commentspb_comments_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Action.ProtoReflect.Descriptor instead.
+func (*Action) Descriptor() ([]byte, []int) {
+	return file_proto_commentspb_comments_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *Action) GetStream() string {
+	if x != nil {
+		return x.Stream
+	}
+	return ""
+}
+
+func (x *Action) GetWallMs() int64 {
+	if x != nil {
+		return x.WallMs
+	}
+	return 0
+}
+
+func (x *Action) GetLogical() uint32 {
+	if x != nil {
+		return x.Logical
+	}
+	return 0
+}
+
+func (x *Action) GetNonce() []byte {
+	if x != nil {
+		return x.Nonce
+	}
+	return nil
+}
+
+func (x *Action) GetKind() isAction_Kind {
+	if x != nil {
+		return x.Kind
+	}
+	return nil
+}
+
+func (x *Action) GetDelete() *DeleteComment {
+	if x != nil {
+		if x, ok := x.Kind.(*Action_Delete); ok {
+			return x.Delete
+		}
+	}
+	return nil
+}
+
+func (x *Action) GetBan() *BanAuthor {
+	if x != nil {
+		if x, ok := x.Kind.(*Action_Ban); ok {
+			return x.Ban
+		}
+	}
+	return nil
+}
+
+func (x *Action) GetAnnounce() *Announce {
+	if x != nil {
+		if x, ok := x.Kind.(*Action_Announce); ok {
+			return x.Announce
+		}
+	}
+	return nil
+}
+
+type isAction_Kind interface {
+	isAction_Kind()
+}
+
+type Action_Delete struct {
+	Delete *DeleteComment `protobuf:"bytes,5,opt,name=delete,proto3,oneof"`
+}
+
+type Action_Ban struct {
+	Ban *BanAuthor `protobuf:"bytes,6,opt,name=ban,proto3,oneof"`
+}
+
+type Action_Announce struct {
+	Announce *Announce `protobuf:"bytes,7,opt,name=announce,proto3,oneof"`
+}
+
+func (*Action_Delete) isAction_Kind() {}
+
+func (*Action_Ban) isAction_Kind() {}
+
+func (*Action_Announce) isAction_Kind() {}
+
+// DeleteComment removes one comment everywhere and tombstones its ID.
+type DeleteComment struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteComment) Reset() {
+	*x = DeleteComment{}
+	mi := &file_proto_commentspb_comments_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteComment) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteComment) ProtoMessage() {}
+
+func (x *DeleteComment) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_commentspb_comments_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteComment.ProtoReflect.Descriptor instead.
+func (*DeleteComment) Descriptor() ([]byte, []int) {
+	return file_proto_commentspb_comments_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *DeleteComment) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+// BanAuthor stops an author name from commenting on the stream.
+type BanAuthor struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Author        string                 `protobuf:"bytes,1,opt,name=author,proto3" json:"author,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BanAuthor) Reset() {
+	*x = BanAuthor{}
+	mi := &file_proto_commentspb_comments_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BanAuthor) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BanAuthor) ProtoMessage() {}
+
+func (x *BanAuthor) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_commentspb_comments_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BanAuthor.ProtoReflect.Descriptor instead.
+func (*BanAuthor) Descriptor() ([]byte, []int) {
+	return file_proto_commentspb_comments_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *BanAuthor) GetAuthor() string {
+	if x != nil {
+		return x.Author
+	}
+	return ""
+}
+
+// Announce shows a text over every viewer's player for a while.
+type Announce struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Kind          string                 `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"` // "news" or "disclaimer"
+	Text          string                 `protobuf:"bytes,2,opt,name=text,proto3" json:"text,omitempty"`
+	DurationMs    uint32                 `protobuf:"varint,3,opt,name=duration_ms,json=durationMs,proto3" json:"duration_ms,omitempty"` // how long it is shown, from wall_ms
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Announce) Reset() {
+	*x = Announce{}
+	mi := &file_proto_commentspb_comments_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Announce) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Announce) ProtoMessage() {}
+
+func (x *Announce) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_commentspb_comments_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Announce.ProtoReflect.Descriptor instead.
+func (*Announce) Descriptor() ([]byte, []int) {
+	return file_proto_commentspb_comments_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *Announce) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *Announce) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *Announce) GetDurationMs() uint32 {
+	if x != nil {
+		return x.DurationMs
+	}
+	return 0
+}
+
+// SignedAction is an Action with the broadcaster's Ed25519 signature over
+// "canopy/moderation/v1\x00" followed by the action bytes.
+type SignedAction struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Action        []byte                 `protobuf:"bytes,1,opt,name=action,proto3" json:"action,omitempty"`
+	Signature     []byte                 `protobuf:"bytes,2,opt,name=signature,proto3" json:"signature,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SignedAction) Reset() {
+	*x = SignedAction{}
+	mi := &file_proto_commentspb_comments_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SignedAction) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SignedAction) ProtoMessage() {}
+
+func (x *SignedAction) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_commentspb_comments_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SignedAction.ProtoReflect.Descriptor instead.
+func (*SignedAction) Descriptor() ([]byte, []int) {
+	return file_proto_commentspb_comments_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *SignedAction) GetAction() []byte {
+	if x != nil {
+		return x.Action
+	}
+	return nil
+}
+
+func (x *SignedAction) GetSignature() []byte {
+	if x != nil {
+		return x.Signature
+	}
+	return nil
+}
+
+// Tally is one node's share of a stream's audience, published every few
+// seconds on the stream's tally topic. Reaction counts are cumulative since
+// the node first counted for the stream (a grow-only counter per node, so
+// the network-wide count is the sum of every node's latest tally).
+type Tally struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Stream        string                 `protobuf:"bytes,1,opt,name=stream,proto3" json:"stream,omitempty"`
+	Node          string                 `protobuf:"bytes,2,opt,name=node,proto3" json:"node,omitempty"` // the publishing node's libp2p peer ID
+	Seq           uint64                 `protobuf:"varint,3,opt,name=seq,proto3" json:"seq,omitempty"`  // increases with every tally of this node
+	Reactions     map[string]uint64      `protobuf:"bytes,4,rep,name=reactions,proto3" json:"reactions,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	Viewers       uint32                 `protobuf:"varint,5,opt,name=viewers,proto3" json:"viewers,omitempty"` // viewers connected to this node now
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Tally) Reset() {
+	*x = Tally{}
+	mi := &file_proto_commentspb_comments_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Tally) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Tally) ProtoMessage() {}
+
+func (x *Tally) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_commentspb_comments_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Tally.ProtoReflect.Descriptor instead.
+func (*Tally) Descriptor() ([]byte, []int) {
+	return file_proto_commentspb_comments_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *Tally) GetStream() string {
+	if x != nil {
+		return x.Stream
+	}
+	return ""
+}
+
+func (x *Tally) GetNode() string {
+	if x != nil {
+		return x.Node
+	}
+	return ""
+}
+
+func (x *Tally) GetSeq() uint64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+func (x *Tally) GetReactions() map[string]uint64 {
+	if x != nil {
+		return x.Reactions
+	}
+	return nil
+}
+
+func (x *Tally) GetViewers() uint32 {
+	if x != nil {
+		return x.Viewers
+	}
+	return 0
+}
+
 var File_proto_commentspb_comments_proto protoreflect.FileDescriptor
 
 const file_proto_commentspb_comments_proto_rawDesc = "" +
@@ -285,7 +703,37 @@ const file_proto_commentspb_comments_proto_rawDesc = "" +
 	"\x06stream\x18\x01 \x01(\tR\x06stream\x12\x16\n" +
 	"\x06author\x18\x02 \x01(\tR\x06author\x12\x17\n" +
 	"\awall_ms\x18\x03 \x01(\x03R\x06wallMs\x12\x18\n" +
-	"\alogical\x18\x04 \x01(\rR\alogicalB/Z-github.com/canopylive/canopy/proto/commentspbb\x06proto3"
+	"\alogical\x18\x04 \x01(\rR\alogical\"\x9d\x02\n" +
+	"\x06Action\x12\x16\n" +
+	"\x06stream\x18\x01 \x01(\tR\x06stream\x12\x17\n" +
+	"\awall_ms\x18\x02 \x01(\x03R\x06wallMs\x12\x18\n" +
+	"\alogical\x18\x03 \x01(\rR\alogical\x12\x14\n" +
+	"\x05nonce\x18\x04 \x01(\fR\x05nonce\x12;\n" +
+	"\x06delete\x18\x05 \x01(\v2!.canopy.comments.v1.DeleteCommentH\x00R\x06delete\x121\n" +
+	"\x03ban\x18\x06 \x01(\v2\x1d.canopy.comments.v1.BanAuthorH\x00R\x03ban\x12:\n" +
+	"\bannounce\x18\a \x01(\v2\x1c.canopy.comments.v1.AnnounceH\x00R\bannounceB\x06\n" +
+	"\x04kind\"\x1f\n" +
+	"\rDeleteComment\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\"#\n" +
+	"\tBanAuthor\x12\x16\n" +
+	"\x06author\x18\x01 \x01(\tR\x06author\"S\n" +
+	"\bAnnounce\x12\x12\n" +
+	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x12\n" +
+	"\x04text\x18\x02 \x01(\tR\x04text\x12\x1f\n" +
+	"\vduration_ms\x18\x03 \x01(\rR\n" +
+	"durationMs\"D\n" +
+	"\fSignedAction\x12\x16\n" +
+	"\x06action\x18\x01 \x01(\fR\x06action\x12\x1c\n" +
+	"\tsignature\x18\x02 \x01(\fR\tsignature\"\xe5\x01\n" +
+	"\x05Tally\x12\x16\n" +
+	"\x06stream\x18\x01 \x01(\tR\x06stream\x12\x12\n" +
+	"\x04node\x18\x02 \x01(\tR\x04node\x12\x10\n" +
+	"\x03seq\x18\x03 \x01(\x04R\x03seq\x12F\n" +
+	"\treactions\x18\x04 \x03(\v2(.canopy.comments.v1.Tally.ReactionsEntryR\treactions\x12\x18\n" +
+	"\aviewers\x18\x05 \x01(\rR\aviewers\x1a<\n" +
+	"\x0eReactionsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01B/Z-github.com/canopylive/canopy/proto/commentspbb\x06proto3"
 
 var (
 	file_proto_commentspb_comments_proto_rawDescOnce sync.Once
@@ -299,18 +747,29 @@ func file_proto_commentspb_comments_proto_rawDescGZIP() []byte {
 	return file_proto_commentspb_comments_proto_rawDescData
 }
 
-var file_proto_commentspb_comments_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
+var file_proto_commentspb_comments_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_proto_commentspb_comments_proto_goTypes = []any{
-	(*Comment)(nil),   // 0: canopy.comments.v1.Comment
-	(*Tombstone)(nil), // 1: canopy.comments.v1.Tombstone
-	(*Ban)(nil),       // 2: canopy.comments.v1.Ban
+	(*Comment)(nil),       // 0: canopy.comments.v1.Comment
+	(*Tombstone)(nil),     // 1: canopy.comments.v1.Tombstone
+	(*Ban)(nil),           // 2: canopy.comments.v1.Ban
+	(*Action)(nil),        // 3: canopy.comments.v1.Action
+	(*DeleteComment)(nil), // 4: canopy.comments.v1.DeleteComment
+	(*BanAuthor)(nil),     // 5: canopy.comments.v1.BanAuthor
+	(*Announce)(nil),      // 6: canopy.comments.v1.Announce
+	(*SignedAction)(nil),  // 7: canopy.comments.v1.SignedAction
+	(*Tally)(nil),         // 8: canopy.comments.v1.Tally
+	nil,                   // 9: canopy.comments.v1.Tally.ReactionsEntry
 }
 var file_proto_commentspb_comments_proto_depIdxs = []int32{
-	0, // [0:0] is the sub-list for method output_type
-	0, // [0:0] is the sub-list for method input_type
-	0, // [0:0] is the sub-list for extension type_name
-	0, // [0:0] is the sub-list for extension extendee
-	0, // [0:0] is the sub-list for field type_name
+	4, // 0: canopy.comments.v1.Action.delete:type_name -> canopy.comments.v1.DeleteComment
+	5, // 1: canopy.comments.v1.Action.ban:type_name -> canopy.comments.v1.BanAuthor
+	6, // 2: canopy.comments.v1.Action.announce:type_name -> canopy.comments.v1.Announce
+	9, // 3: canopy.comments.v1.Tally.reactions:type_name -> canopy.comments.v1.Tally.ReactionsEntry
+	4, // [4:4] is the sub-list for method output_type
+	4, // [4:4] is the sub-list for method input_type
+	4, // [4:4] is the sub-list for extension type_name
+	4, // [4:4] is the sub-list for extension extendee
+	0, // [0:4] is the sub-list for field type_name
 }
 
 func init() { file_proto_commentspb_comments_proto_init() }
@@ -318,13 +777,18 @@ func file_proto_commentspb_comments_proto_init() {
 	if File_proto_commentspb_comments_proto != nil {
 		return
 	}
+	file_proto_commentspb_comments_proto_msgTypes[3].OneofWrappers = []any{
+		(*Action_Delete)(nil),
+		(*Action_Ban)(nil),
+		(*Action_Announce)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_proto_commentspb_comments_proto_rawDesc), len(file_proto_commentspb_comments_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   3,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
