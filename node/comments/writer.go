@@ -31,10 +31,10 @@ const (
 // op is one Put, Delete or Ban call waiting for the writer.
 type op struct {
 	kind     opKind
-	comments []Comment // opPut
-	stream   string    // opDelete, opBan
-	key      string    // opDelete: the ID; opBan: the author
-	at       Timestamp // opDelete, opBan
+	comments []Comment     // opPut
+	stream   string        // opDelete, opBan
+	key      string        // opDelete: the ID; opBan: the author
+	at       Timestamp     // opDelete, opBan
 	action   *SignedAction // opAction
 	done     chan result
 }
