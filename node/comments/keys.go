@@ -12,6 +12,7 @@ import (
 //	i/<id>                                                     -> the c/ key
 //	t/<id>                                                     -> commentspb.Tombstone
 //	b/<stream>/<author>                                        -> commentspb.Ban
+//	r/<stream>                                                 -> this node's own reaction tally
 //	a/<stream>/<wall ms: 8 bytes BE><logical: 4 bytes BE><id>  -> commentspb.SignedAction
 //
 // c/ keys sort a stream's comments in the total order (WallMS, Logical, ID)

@@ -26,6 +26,7 @@ const (
 	opDelete
 	opBan
 	opAction
+	opSet
 )
 
 // op is one Put, Delete or Ban call waiting for the writer.
@@ -36,6 +37,7 @@ type op struct {
 	key      string        // opDelete: the ID; opBan: the author
 	at       Timestamp     // opDelete, opBan
 	action   *SignedAction // opAction
+	value    []byte        // opSet: the value of key
 	done     chan result
 }
 
@@ -274,6 +276,9 @@ func (w *batch) apply(o *op) result {
 		return result{n: 1}
 	case opAction:
 		return w.action(o.action)
+	case opSet:
+		w.set([]byte(o.key), o.value)
+		return result{n: 1}
 	}
 	return result{err: fmt.Errorf("%w: unknown op %d", ErrStore, o.kind)}
 }

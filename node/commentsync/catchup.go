@@ -66,6 +66,25 @@ func (s *Sync) catchUpLoop(stream string, topic *pubsub.Topic, evts *pubsub.Topi
 			case <-s.ctx.Done():
 				return
 			}
+			// Pull from the new peer once more after gossipsub's next
+			// heartbeats have grafted it into the mesh: a message that a
+			// neighbour received between the peer's subscription and that
+			// graft is neither forwarded to it nor gossiped to it (the
+			// heartbeat grafts before it emits gossip, and gossip skips mesh
+			// peers), so only a pull recovers it.
+			s.wg.Go(func() {
+				t := time.NewTimer(meshSettle)
+				defer t.Stop()
+				select {
+				case <-t.C:
+				case <-s.ctx.Done():
+					return
+				}
+				select {
+				case joins <- ev.Peer:
+				case <-s.ctx.Done():
+				}
+			})
 		}
 	})
 	repair := time.NewTicker(s.p.RepairInterval)
@@ -91,8 +110,14 @@ func (s *Sync) catchUpLoop(stream string, topic *pubsub.Topic, evts *pubsub.Topi
 	}
 }
 
-// catchUp asks p for every comment after (own newest − window), in pages.
+// catchUp asks p for its moderation log, then for every comment after
+// (own newest − window), in pages. Moderation comes first so that a
+// comment deleted while this node was away is tombstoned before it could
+// be merged.
 func (s *Sync) catchUp(ctx context.Context, stream string, p peer.ID, window time.Duration) error {
+	if err := s.pullActions(ctx, stream, p); err != nil {
+		return fmt.Errorf("moderation: %w", err)
+	}
 	var after comments.Cursor
 	newest, err := s.p.Store.Latest(stream, 1)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -54,7 +55,9 @@ func startNode(t *testing.T, dir string, onStored func(comments.Comment), opts .
 	if err != nil {
 		t.Fatal(err)
 	}
-	n.h, err = p2p.NewHost(p2p.HostParams{Listen: []string{"/ip4/127.0.0.1/tcp/0"}})
+	// The identity lives with the store, as in a real node's data
+	// directory: a restarted node is the same peer.
+	n.h, err = p2p.NewHost(p2p.HostParams{IdentityFile: filepath.Join(dir, "node.p2p.key"), Listen: []string{"/ip4/127.0.0.1/tcp/0"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,4 +236,13 @@ func (n *node) drops() map[string]float64 {
 		}
 	}
 	return out
+}
+
+// rejected returns how many gossip messages n's validators rejected.
+func (n *node) rejected() float64 {
+	var d dto.Metric
+	if err := n.sync.m.validated.WithLabelValues("reject").Write(&d); err != nil {
+		return 0
+	}
+	return d.GetCounter().GetValue()
 }

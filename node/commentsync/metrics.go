@@ -8,6 +8,7 @@ import (
 
 type metrics struct {
 	stored    prometheus.Counter
+	moderated prometheus.Counter
 	validated *prometheus.CounterVec // by result: accept, reject, ignore
 	caughtUp  prometheus.Counter
 	syncErrs  prometheus.Counter
@@ -18,6 +19,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m := &metrics{
 		stored: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "canopy_commentsync_stored_total", Help: "Comments newly stored from the network or a local post.",
+		}),
+		moderated: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "canopy_commentsync_moderation_total", Help: "Moderation actions newly stored and applied.",
 		}),
 		validated: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "canopy_commentsync_validated_total", Help: "Gossip messages validated, by result.",
@@ -33,7 +37,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}, []string{"reason"}),
 	}
 	if reg != nil {
-		for _, c := range []prometheus.Collector{m.stored, m.validated, m.caughtUp, m.syncErrs, m.dropped} {
+		for _, c := range []prometheus.Collector{m.stored, m.moderated, m.validated, m.caughtUp, m.syncErrs, m.dropped} {
 			if err := reg.Register(c); err != nil {
 				return nil, fmt.Errorf("%w: metrics: %w", ErrParams, err)
 			}

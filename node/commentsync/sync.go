@@ -2,9 +2,11 @@ package commentsync
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/sha256"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -42,6 +44,9 @@ const (
 	// peerQueue bounds gossipsub's per-peer outbound and validation
 	// queues (messages).
 	peerQueue = 2048
+	// meshSettle is how long after a peer joins a topic the node pulls
+	// from it a second time (two gossipsub heartbeats and a margin).
+	meshSettle = 2500 * time.Millisecond
 	// storeWorkers bounds the concurrent Puts of one catch-up page.
 	storeWorkers = 16
 )
@@ -56,6 +61,21 @@ type Params struct {
 	// Delivered, optional, is called once for each comment newly stored
 	// from the network or a local Post; it must not block.
 	Delivered func(comments.Comment)
+	// ModeratorKey is the broadcaster's public key: moderation actions
+	// must be signed with it. Without it every action is rejected.
+	ModeratorKey ed25519.PublicKey
+	// Moderated, optional, is called once for each moderation action newly
+	// stored (and applied) here; it must not block.
+	Moderated func(comments.SignedAction)
+	// Tallied, optional, is called with a stream's totals whenever they
+	// change; it must not block.
+	Tallied func(stream string, t Totals)
+	// Viewers, optional, returns how many viewers this node serves on a
+	// stream now; it is published with the node's tally.
+	Viewers func(stream string) int
+	// TallyInterval is how often the node publishes its tally;
+	// DefaultTallyInterval when zero.
+	TallyInterval time.Duration
 	// Window is how far before its newest comment a node asks peers for
 	// comments; DefaultWindow when zero.
 	Window time.Duration
@@ -87,11 +107,38 @@ type Sync struct {
 	wg      sync.WaitGroup
 }
 
-// joined is one stream's topic and subscription.
+// joined is one stream's topics and subscriptions: comments, moderation
+// and tallies.
 type joined struct {
-	topic *pubsub.Topic
-	sub   *pubsub.Subscription
-	evts  *pubsub.TopicEventHandler
+	topic      *pubsub.Topic
+	sub        *pubsub.Subscription
+	evts       *pubsub.TopicEventHandler
+	mod        *pubsub.Topic
+	modSub     *pubsub.Subscription
+	tallyTopic *pubsub.Topic
+	tallySub   *pubsub.Subscription
+	tally      *tallies
+}
+
+// cancel ends the subscriptions.
+func (j *joined) cancel() {
+	for _, sub := range []*pubsub.Subscription{j.sub, j.modSub, j.tallySub} {
+		if sub != nil {
+			sub.Cancel()
+		}
+	}
+	if j.evts != nil {
+		j.evts.Cancel()
+	}
+}
+
+// close closes the topics; after cancel and once the goroutines are gone.
+func (j *joined) close() {
+	for _, t := range []*pubsub.Topic{j.topic, j.mod, j.tallyTopic} {
+		if t != nil {
+			_ = t.Close()
+		}
+	}
 }
 
 // New checks p and returns a Sync; Start starts it.
@@ -99,8 +146,11 @@ func New(p Params) (*Sync, error) {
 	if p.Host == nil || p.Store == nil || p.Clock == nil {
 		return nil, fmt.Errorf("%w: Host, Store and Clock are required", ErrParams)
 	}
-	if p.Window < 0 || p.PageTimeout < 0 || p.RepairInterval < 0 || p.RepairWindow < 0 {
-		return nil, fmt.Errorf("%w: negative Window, PageTimeout, RepairInterval or RepairWindow", ErrParams)
+	if p.Window < 0 || p.PageTimeout < 0 || p.RepairInterval < 0 || p.RepairWindow < 0 || p.TallyInterval < 0 {
+		return nil, fmt.Errorf("%w: negative Window, PageTimeout, RepairInterval, RepairWindow or TallyInterval", ErrParams)
+	}
+	if p.TallyInterval == 0 {
+		p.TallyInterval = DefaultTallyInterval
 	}
 	if p.RepairInterval == 0 {
 		p.RepairInterval = DefaultRepairInterval
@@ -130,11 +180,11 @@ func New(p Params) (*Sync, error) {
 	}, nil
 }
 
-// messageID is the gossipsub message ID: the comment's content ID, or a
-// hash of the bytes for data that is not a comment (the validator rejects
-// it anyway).
+// messageID is the gossipsub message ID: on a comment topic the comment's
+// content ID, otherwise (moderation, tallies, and data that is not a
+// comment, which the validator rejects anyway) a hash of the bytes.
 func messageID(m *pb.Message) string {
-	if len(m.Data) <= MaxMessageSize {
+	if strings.HasPrefix(m.GetTopic(), TopicPrefix) && len(m.Data) <= MaxMessageSize {
 		if c, err := comments.Decode(m.Data); err == nil && len(c.ID) == comments.IDLength {
 			return c.ID
 		}
@@ -175,6 +225,7 @@ func (s *Sync) Start(ctx context.Context) error {
 	}
 	s.ps, s.ctx, s.cancel = ps, ctx, cancel
 	s.p.Host.SetStreamHandler(ProtocolID, s.serve)
+	s.p.Host.SetStreamHandler(ModerationProtocolID, s.serveActions)
 	return nil
 }
 
@@ -195,14 +246,14 @@ func (s *Sync) Close() error {
 		return nil
 	}
 	s.p.Host.RemoveStreamHandler(ProtocolID)
+	s.p.Host.RemoveStreamHandler(ModerationProtocolID)
 	s.cancel()
 	for _, j := range streams {
-		j.evts.Cancel()
-		j.sub.Cancel()
+		j.cancel()
 	}
 	s.wg.Wait()
 	for _, j := range streams {
-		_ = j.topic.Close()
+		j.close()
 	}
 	return nil
 }
@@ -221,30 +272,53 @@ func (s *Sync) Join(stream string) error {
 	if _, ok := s.streams[stream]; ok {
 		return nil
 	}
-	name := TopicPrefix + stream
-	if err := s.ps.RegisterTopicValidator(name, s.validator(stream)); err != nil {
-		return fmt.Errorf("commentsync: validator %s: %w", name, err)
+	j := &joined{tally: newTallies()}
+	if err := s.join(stream, j); err != nil {
+		j.cancel()
+		j.close()
+		return err
+	}
+	s.restoreTally(stream, j.tally)
+	s.streams[stream] = j
+	s.wg.Add(5)
+	go s.drain(j.sub)
+	go s.drain(j.modSub)
+	go s.drain(j.tallySub)
+	go s.catchUpLoop(stream, j.topic, j.evts)
+	go s.tallyLoop(stream, j)
+	return nil
+}
+
+// join registers the validators of stream's three topics and subscribes.
+func (s *Sync) join(stream string, j *joined) error {
+	var err error
+	if j.topic, j.sub, err = s.subscribe(TopicPrefix+stream, s.validator(stream)); err != nil {
+		return err
+	}
+	if j.evts, err = j.topic.EventHandler(); err != nil {
+		return fmt.Errorf("commentsync: events %s: %w", stream, err)
+	}
+	if j.mod, j.modSub, err = s.subscribe(ModerationTopicPrefix+stream, s.modValidator(stream)); err != nil {
+		return err
+	}
+	j.tallyTopic, j.tallySub, err = s.subscribe(TallyTopicPrefix+stream, s.tallyValidator(stream, j))
+	return err
+}
+
+func (s *Sync) subscribe(name string, v pubsub.ValidatorEx) (*pubsub.Topic, *pubsub.Subscription, error) {
+	if err := s.ps.RegisterTopicValidator(name, v); err != nil {
+		return nil, nil, fmt.Errorf("commentsync: validator %s: %w", name, err)
 	}
 	topic, err := s.ps.Join(name)
 	if err != nil {
-		return fmt.Errorf("commentsync: join %s: %w", name, err)
-	}
-	evts, err := topic.EventHandler()
-	if err != nil {
-		_ = topic.Close()
-		return fmt.Errorf("commentsync: events %s: %w", name, err)
+		return nil, nil, fmt.Errorf("commentsync: join %s: %w", name, err)
 	}
 	sub, err := topic.Subscribe(pubsub.WithBufferSize(peerQueue))
 	if err != nil {
-		evts.Cancel()
 		_ = topic.Close()
-		return fmt.Errorf("commentsync: subscribe %s: %w", name, err)
+		return nil, nil, fmt.Errorf("commentsync: subscribe %s: %w", name, err)
 	}
-	s.streams[stream] = &joined{topic: topic, sub: sub, evts: evts}
-	s.wg.Add(2)
-	go s.drain(sub)
-	go s.catchUpLoop(stream, topic, evts)
-	return nil
+	return topic, sub, nil
 }
 
 // drain empties the subscription: comments are stored by the validator.

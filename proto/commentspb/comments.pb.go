@@ -681,6 +681,61 @@ func (x *Tally) GetViewers() uint32 {
 	return 0
 }
 
+// SignedTally is a Tally signed with the publishing node's libp2p key (its
+// peer ID, Tally.node, embeds the public key) over
+// "canopy/tally/v1\x00" followed by the tally bytes.
+type SignedTally struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Tally         []byte                 `protobuf:"bytes,1,opt,name=tally,proto3" json:"tally,omitempty"`
+	Signature     []byte                 `protobuf:"bytes,2,opt,name=signature,proto3" json:"signature,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SignedTally) Reset() {
+	*x = SignedTally{}
+	mi := &file_proto_commentspb_comments_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SignedTally) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SignedTally) ProtoMessage() {}
+
+func (x *SignedTally) ProtoReflect() protoreflect.Message {
+	mi := &file_proto_commentspb_comments_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SignedTally.ProtoReflect.Descriptor instead.
+func (*SignedTally) Descriptor() ([]byte, []int) {
+	return file_proto_commentspb_comments_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *SignedTally) GetTally() []byte {
+	if x != nil {
+		return x.Tally
+	}
+	return nil
+}
+
+func (x *SignedTally) GetSignature() []byte {
+	if x != nil {
+		return x.Signature
+	}
+	return nil
+}
+
 var File_proto_commentspb_comments_proto protoreflect.FileDescriptor
 
 const file_proto_commentspb_comments_proto_rawDesc = "" +
@@ -733,7 +788,10 @@ const file_proto_commentspb_comments_proto_rawDesc = "" +
 	"\aviewers\x18\x05 \x01(\rR\aviewers\x1a<\n" +
 	"\x0eReactionsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01B/Z-github.com/canopylive/canopy/proto/commentspbb\x06proto3"
+	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\"A\n" +
+	"\vSignedTally\x12\x14\n" +
+	"\x05tally\x18\x01 \x01(\fR\x05tally\x12\x1c\n" +
+	"\tsignature\x18\x02 \x01(\fR\tsignatureB/Z-github.com/canopylive/canopy/proto/commentspbb\x06proto3"
 
 var (
 	file_proto_commentspb_comments_proto_rawDescOnce sync.Once
@@ -747,7 +805,7 @@ func file_proto_commentspb_comments_proto_rawDescGZIP() []byte {
 	return file_proto_commentspb_comments_proto_rawDescData
 }
 
-var file_proto_commentspb_comments_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_proto_commentspb_comments_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_proto_commentspb_comments_proto_goTypes = []any{
 	(*Comment)(nil),       // 0: canopy.comments.v1.Comment
 	(*Tombstone)(nil),     // 1: canopy.comments.v1.Tombstone
@@ -758,18 +816,19 @@ var file_proto_commentspb_comments_proto_goTypes = []any{
 	(*Announce)(nil),      // 6: canopy.comments.v1.Announce
 	(*SignedAction)(nil),  // 7: canopy.comments.v1.SignedAction
 	(*Tally)(nil),         // 8: canopy.comments.v1.Tally
-	nil,                   // 9: canopy.comments.v1.Tally.ReactionsEntry
+	(*SignedTally)(nil),   // 9: canopy.comments.v1.SignedTally
+	nil,                   // 10: canopy.comments.v1.Tally.ReactionsEntry
 }
 var file_proto_commentspb_comments_proto_depIdxs = []int32{
-	4, // 0: canopy.comments.v1.Action.delete:type_name -> canopy.comments.v1.DeleteComment
-	5, // 1: canopy.comments.v1.Action.ban:type_name -> canopy.comments.v1.BanAuthor
-	6, // 2: canopy.comments.v1.Action.announce:type_name -> canopy.comments.v1.Announce
-	9, // 3: canopy.comments.v1.Tally.reactions:type_name -> canopy.comments.v1.Tally.ReactionsEntry
-	4, // [4:4] is the sub-list for method output_type
-	4, // [4:4] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	4,  // 0: canopy.comments.v1.Action.delete:type_name -> canopy.comments.v1.DeleteComment
+	5,  // 1: canopy.comments.v1.Action.ban:type_name -> canopy.comments.v1.BanAuthor
+	6,  // 2: canopy.comments.v1.Action.announce:type_name -> canopy.comments.v1.Announce
+	10, // 3: canopy.comments.v1.Tally.reactions:type_name -> canopy.comments.v1.Tally.ReactionsEntry
+	4,  // [4:4] is the sub-list for method output_type
+	4,  // [4:4] is the sub-list for method input_type
+	4,  // [4:4] is the sub-list for extension type_name
+	4,  // [4:4] is the sub-list for extension extendee
+	0,  // [0:4] is the sub-list for field type_name
 }
 
 func init() { file_proto_commentspb_comments_proto_init() }
@@ -788,7 +847,7 @@ func file_proto_commentspb_comments_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_proto_commentspb_comments_proto_rawDesc), len(file_proto_commentspb_comments_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   10,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
