@@ -1,5 +1,6 @@
 // Entry point of /watch/{stream}: finds the stream, sets up verification
-// and the player, wires the controls and exposes window.canopy.
+// and the player, wires the controls, starts the chat (chatui.js) and
+// exposes window.canopy.
 //
 // Query parameters:
 //   ?corrupt=1  TEST HOOK. This page corrupts the segment bytes it uploads
@@ -11,6 +12,7 @@
 // audio and video in fMP4) use; about 30% less to download.
 import Hls from "hls.js/light";
 import { playerInfo, sleep, streamInfo } from "./api.js";
+import { startChat } from "./chatui.js";
 import { NativePlayer } from "./native.js";
 import { connectionHints, uploadByDefault } from "./network.js";
 import { MODES, defaultTracker } from "./p2pconfig.js";
@@ -83,9 +85,10 @@ async function onOtherBroadcast(current) {
 
 /**
  * window.canopy: stats and controls for tests and debugging. The setters
- * act like the page's controls (and update them).
+ * act like the page's controls (and update them). canopy.chat is the
+ * chat's (see chatui.js).
  */
-function expose(player, controls) {
+function expose(player, controls, chat) {
   window.canopy = {
     stats: () => player.snapshot(),
     get hls() {
@@ -98,11 +101,23 @@ function expose(player, controls) {
     setUpload: (on) => controls.setUpload?.(on),
     setQuality: (level) => controls.setQuality?.(level),
     player,
+    chat,
   };
+}
+
+/** Starts the chat; a failure there leaves the video alone. @returns its test API or null */
+function startChatSafely() {
+  try {
+    return startChat({ stream });
+  } catch (err) {
+    console.error("chat:", err);
+    return null;
+  }
 }
 
 async function main() {
   ui.setTitle(stream);
+  const chat = startChatSafely();
   const video = /** @type {HTMLVideoElement} */ (document.getElementById("video"));
   const savedMode = prefs.get("mode");
   const mode = savedMode && savedMode in MODES ? /** @type {"normal"|"fast"} */ (savedMode) : "normal";
@@ -116,7 +131,7 @@ async function main() {
       return;
     }
     const player = new NativePlayer({ video, src: info.hls, mode });
-    expose(player, {});
+    expose(player, {}, chat);
     ui.disablePlayerControls();
     ui.bindUpload(false, null);
     ui.setNote("This browser plays the stream natively (no Media Source Extensions): no peer-to-peer sharing, and the page cannot check segment signatures.");
@@ -163,7 +178,7 @@ async function main() {
       ui.showQuality(level);
     },
   };
-  expose(player, controls);
+  expose(player, controls, chat);
   ui.bindMode(mode, controls.setMode);
   ui.bindUpload(uploadEnabled, controls.setUpload);
   if (corruptUploads) ui.setNote("TEST HOOK ?corrupt=1: this page sends corrupted segments to other viewers.");
