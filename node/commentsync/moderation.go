@@ -3,6 +3,7 @@ package commentsync
 import (
 	"bufio"
 	"context"
+	"crypto/ed25519"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -221,3 +222,6 @@ func readActions(r io.Reader) ([][]byte, error) {
 		out = append(out, b)
 	}
 }
+
+// ModeratorKey returns the key moderation actions must be signed with.
+func (s *Sync) ModeratorKey() ed25519.PublicKey { return s.p.ModeratorKey }
