@@ -47,6 +47,7 @@ func TestHubDropsSlowSubscriber(t *testing.T) {
 	if _, ok := h.subscribe("demo"); !ok {
 		t.Fatal("no slot after a drop")
 	}
+	<-fast.ch // the third comment
 	h.Tally("demo", commentsync.Totals{Reactions: map[string]uint64{"like": 1}, Viewers: 2})
 	h.Tally("demo", commentsync.Totals{Reactions: map[string]uint64{"like": 1}, Viewers: 2})
 	names := map[string]int{}
