@@ -42,3 +42,10 @@ func (t *keyTable) lookup(key string) (string, bool) {
 	}
 	return id, found
 }
+
+// Authorize reports whether key is the publishing key of stream: the
+// broadcaster's credential, which also authorizes moderation.
+func (o *Origin) Authorize(stream, key string) bool {
+	id, ok := o.keys.lookup(key)
+	return ok && id == stream
+}

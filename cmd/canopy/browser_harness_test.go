@@ -81,12 +81,16 @@ func inBrowserNetns(t *testing.T) bool {
 type devEnv struct {
 	base    string // http://127.0.0.1:port of the origin
 	tracker string // the tracker's own HTTP base URL
+	relays  []string // the relay nodes' HTTP base URLs
+	key     string   // the demo stream's key (the broadcaster credential)
 	stderr  *lockedBuffer
 }
 
 var (
 	playerURLRe  = regexp.MustCompile(`Player:\s+(http://\S+)/watch/demo`)
 	trackerURLRe = regexp.MustCompile(`Tracker:\s+(http://\S+)/tracker/stats`)
+	relayURLRe   = regexp.MustCompile(`Relay node \d+:\s+(http://\S+)/live/demo/`)
+	streamKeyRe  = regexp.MustCompile(`rtmp://\S+/live/(\S+)`)
 )
 
 // startDev runs `canopy dev` with extra args and waits for its URLs and for
@@ -102,7 +106,14 @@ func startDev(t *testing.T, extra ...string) *devEnv {
 			return false
 		}
 		env.base, env.tracker = m1[1], m2[1]
-		return true
+		env.relays = nil
+		for _, m := range relayURLRe.FindAllStringSubmatch(out, -1) {
+			env.relays = append(env.relays, m[1])
+		}
+		if m := streamKeyRe.FindStringSubmatch(out); m != nil {
+			env.key = m[1]
+		}
+		return len(env.relays) == devNodes && env.key != ""
 	})
 	waitUntil(t, 60*time.Second, "the demo stream is live with segments", func() bool {
 		var streams []struct {

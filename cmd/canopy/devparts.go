@@ -85,6 +85,7 @@ type devRelays struct {
 	hosts []host.Host
 	nodes []*node.Node
 	sps   []*superpeer.SuperPeer
+	chats []*conversation
 	srvs  []*http.Server
 	urls  []string
 }
@@ -123,9 +124,16 @@ func startDevNodes(ctx context.Context, cfg config.Config, tr *devTracker, super
 		if err != nil {
 			return nil, errors.Join(err, d.Close())
 		}
+		chat, err := startConversation(ctx, conversationParams{Host: h, Dir: filepath.Join(dir, "comments"),
+			Streams: []string{devStream}, ModeratorKey: key, Logger: log.With("node", i+1), Registerer: prometheus.NewRegistry()})
+		if err != nil {
+			return nil, errors.Join(err, d.Close())
+		}
+		d.chats = append(d.chats, chat)
 		mux := http.NewServeMux()
 		mux.Handle("/", nd.Handler())
 		routes(mux)
+		chat.Register(mux)
 		srv, addr, err := serveHTTP("127.0.0.1:0", mux, log, node.TuneServer)
 		if err != nil {
 			return nil, errors.Join(err, d.Close())
@@ -146,6 +154,9 @@ func (d *devRelays) Close() error {
 	}
 	for _, n := range d.nodes {
 		errs = append(errs, n.Close())
+	}
+	for _, c := range d.chats {
+		errs = append(errs, c.Close())
 	}
 	for _, h := range d.hosts {
 		errs = append(errs, h.Close())

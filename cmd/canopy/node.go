@@ -71,9 +71,16 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	if err != nil {
 		return err
 	}
+	chat, err := startConversation(ctx, conversationParams{Host: h, Dir: filepath.Join(cfg.DataDir, "comments"),
+		Streams: nc.Streams, ModeratorKey: key, Logger: log, Registerer: reg})
+	if err != nil {
+		return err
+	}
+	defer chat.Close()
 	mux := http.NewServeMux()
 	mux.Handle("/", n.Handler())
 	routes(mux)
+	chat.Register(mux)
 	// HTTP/3 on the UDP port with the HTTP port's number; HTTP/1.1 and h2
 	// responses advertise it with Alt-Svc.
 	h3, err := node.ServeHTTP3(ctx, node.HTTP3Params{Addr: nc.HTTP, Handler: mux, DataDir: cfg.DataDir,

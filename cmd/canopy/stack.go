@@ -24,6 +24,7 @@ type originStack struct {
 	o    *origin.Origin
 	h    host.Host
 	root *node.Node
+	chat *conversation
 }
 
 // startOriginStack starts the root node (joining trackers) and the origin,
@@ -36,36 +37,53 @@ func startOriginStack(ctx context.Context, cfg config.Config, trackers []peer.Ad
 		return nil, err
 	}
 	pub := proto.EncodePublicKey(key.Public().(ed25519.PublicKey))
-	routes, err := webRoutes(log, func() string { return pub }, nil, browserTracker)
-	if err != nil {
-		return nil, err
-	}
 	h, err := p2p.NewHost(p2p.HostParams{IdentityFile: filepath.Join(cfg.DataDir, "origin.p2p.key"),
 		Listen: cfg.Origin.P2P.Listen, NAT: cfg.Origin.P2P.NAT})
 	if err != nil {
 		return nil, err
 	}
 	st := &originStack{h: h}
+	var streams []string
+	for _, s := range cfg.Origin.Streams {
+		streams = append(streams, s.ID)
+	}
+	// The origin holds the broadcaster's key (the one that signs segments)
+	// and signs moderation for whoever presents the stream key.
+	st.chat, err = startConversation(ctx, conversationParams{Host: h, Dir: filepath.Join(cfg.DataDir, "comments"),
+		Streams: streams, ModeratorKey: key.Public().(ed25519.PublicKey), Signer: key,
+		Authorize: func(stream, token string) bool { return st.o != nil && st.o.Authorize(stream, token) },
+		Logger:    log, Registerer: reg})
+	if err != nil {
+		return nil, errors.Join(err, h.Close())
+	}
+	web, err := webRoutes(log, func() string { return pub }, nil, browserTracker)
+	if err != nil {
+		return nil, errors.Join(err, st.chat.Close(), h.Close())
+	}
+	routes := func(mux *http.ServeMux) {
+		web(mux)
+		st.chat.Register(mux)
+	}
 	st.root, err = node.New(node.Params{Host: h, OriginKey: key.Public().(ed25519.PublicKey), Trackers: trackers, Root: true,
 		DataDir:     filepath.Join(cfg.DataDir, "root"),
 		MaxChildren: cfg.Origin.RelayChildren, Window: cfg.Origin.DVRWindow, Logger: log.With("component", "root"), Registry: reg})
 	if err != nil {
-		return nil, errors.Join(err, h.Close())
+		return nil, errors.Join(err, st.chat.Close(), h.Close())
 	}
 	st.o, err = newOrigin(cfg, key, log, reg, rootFeed{n: st.root, log: log.With("component", "root")},
 		func() (string, []string) { return h.ID().String(), peerAddrs(h) }, routes)
 	if err != nil {
-		return nil, errors.Join(err, h.Close())
+		return nil, errors.Join(err, st.chat.Close(), h.Close())
 	}
 	if err := st.root.Start(ctx); err != nil {
-		return nil, errors.Join(err, h.Close())
+		return nil, errors.Join(err, st.chat.Close(), h.Close())
 	}
 	if err := st.o.Start(ctx); err != nil {
-		return nil, errors.Join(err, st.root.Close(), h.Close())
+		return nil, errors.Join(err, st.root.Close(), st.chat.Close(), h.Close())
 	}
 	return st, nil
 }
 
 func (s *originStack) Close() error {
-	return errors.Join(s.o.Close(), s.root.Close(), s.h.Close())
+	return errors.Join(s.o.Close(), s.root.Close(), s.chat.Close(), s.h.Close())
 }
