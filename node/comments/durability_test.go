@@ -18,7 +18,9 @@ const helperEnv = "CANOPY_COMMENTS_HELPER_DIR"
 
 // helperWriter is the child of TestKill9KeepsAcknowledged (run from
 // TestMain): 16 goroutines Put comments for ever and print each ID once its
-// Put has returned, that is once it is acknowledged as durable.
+// Put has returned, that is once it is acknowledged as durable. Half of
+// them use PutReplica, whose writes are not flushed but must survive the
+// process being killed all the same (the kernel holds them).
 func helperWriter(dir string) int {
 	s, err := Open(StoreParams{Dir: dir})
 	if err != nil {
@@ -33,7 +35,11 @@ func helperWriter(dir string) int {
 		wg.Go(func() {
 			for i := 0; ; i++ {
 				c := mk("demo", fmt.Sprint("w", w), fmt.Sprint("comment ", i), time.Now().UnixMilli(), uint32(w), uint64(w)<<32|uint64(i))
-				if _, err := s.Put(context.Background(), []Comment{c}); err != nil {
+				put := s.Put
+				if w%2 == 1 {
+					put = s.PutReplica
+				}
+				if _, err := put(context.Background(), []Comment{c}); err != nil {
 					fmt.Fprintln(os.Stderr, err)
 					return
 				}

@@ -44,9 +44,11 @@ type StoreParams struct {
 // Store holds a node's comments, tombstones and bans in Badger. Reads go
 // straight to Badger; every write goes through one writer goroutine
 // (started by Start) that group-commits: it takes all the writes waiting in
-// its queue, up to MaxBatch comments, applies them in one transaction with
-// SyncWrites, and only then answers their callers, so that many callers
-// share one fsync and a write that returned nil survives a crash.
+// its queue, up to MaxBatch comments, applies them in one transaction,
+// flushes it to disk (DB.Sync) and only then answers their callers, so that
+// many callers share one fsync and a write that returned nil survives a
+// crash. Replicas (PutReplica) are the exception: a group of replicas only
+// is answered once committed, without the flush.
 type Store struct {
 	log      *slog.Logger
 	maxBatch int
@@ -84,7 +86,10 @@ func Open(p StoreParams) (*Store, error) {
 	opts := badger.DefaultOptions(p.Dir).
 		WithLogger(badgerLogger{log}).
 		WithLoggingLevel(badger.WARNING).
-		WithSyncWrites(true).
+		// Commits are not flushed by Badger: the writer calls DB.Sync
+		// after a group that holds a write which must be durable (see
+		// Put and PutReplica).
+		WithSyncWrites(false).
 		WithDetectConflicts(false). // one writer goroutine
 		WithMemTableSize(storeMemTable).
 		WithNumMemtables(2).

@@ -37,6 +37,7 @@ type op struct {
 	key      string        // opDelete: the ID; opBan: the author
 	at       Timestamp     // opDelete, opBan
 	action   *SignedAction // opAction
+	lazy     bool          // opPut of replicas: no flush needed
 	value    []byte        // opSet: the value of key
 	done     chan result
 }
@@ -63,6 +64,26 @@ func (s *Store) Put(ctx context.Context, cs []Comment) (int, error) {
 		}
 	}
 	return s.submit(ctx, &op{kind: opPut, comments: slices.Clone(cs)})
+}
+
+// PutReplica is Put for comments that other nodes already hold (received
+// by gossip or catch-up). They are committed and visible when it returns,
+// and survive the process being killed (the operating system holds the
+// write), but PutReplica does not wait for the disk flush: an fsync per
+// relayed comment on every hop would be most of the delivery time. A power
+// loss may lose the last replicas written, which the node's catch-up
+// fetches again from its peers. A group that also holds a Put is flushed
+// for it.
+func (s *Store) PutReplica(ctx context.Context, cs []Comment) (int, error) {
+	if len(cs) == 0 {
+		return 0, nil
+	}
+	for i, c := range cs {
+		if err := Validate(c); err != nil {
+			return 0, fmt.Errorf("comment %d: %w", i, err)
+		}
+	}
+	return s.submit(ctx, &op{kind: opPut, comments: slices.Clone(cs), lazy: true})
 }
 
 // Delete removes comment id of stream, if stored, and records a tombstone
@@ -198,7 +219,12 @@ func (s *Store) commit(group []*op) {
 		w.txn.Discard()
 	} else if err := w.txn.Commit(); err != nil {
 		w.err = fmt.Errorf("%w: commit: %w", ErrStore, err)
-	} else {
+	} else if durable(group) {
+		if err := s.db.Sync(); err != nil {
+			w.err = fmt.Errorf("%w: sync: %w", ErrStore, err)
+		}
+	}
+	if w.err == nil {
 		s.commits.Add(int64(w.commits + 1))
 	}
 	if w.err != nil {
@@ -210,6 +236,17 @@ func (s *Store) commit(group []*op) {
 		}
 		o.done <- results[i]
 	}
+}
+
+// durable reports whether a group holds a write that must be flushed
+// before it is answered: everything but PutReplica's.
+func durable(group []*op) bool {
+	for _, o := range group {
+		if !o.lazy {
+			return true
+		}
+	}
+	return false
 }
 
 // batch is the transaction a group is applied in.

@@ -191,7 +191,7 @@ func (s *Sync) merge(ctx context.Context, stream string, page []comments.Comment
 	for range min(storeWorkers, len(todo)) {
 		wg.Go(func() {
 			for i := range next {
-				n, err := s.p.Store.Put(ctx, todo[i:i+1])
+				n, err := s.p.Store.PutReplica(ctx, todo[i:i+1])
 				fresh[i] = err == nil && n > 0
 			}
 		})

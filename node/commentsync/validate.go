@@ -28,13 +28,9 @@ func (s *Sync) check(ctx context.Context, stream string, from peer.ID, data []by
 	if err != nil || c.Stream != stream || comments.Validate(c) != nil {
 		return pubsub.ValidationReject
 	}
-	local := from == s.p.Host.ID()
-	if local {
-		// Post (or a catch-up republish) stored it already.
-		if s.p.Store.Has(c.ID) {
-			return pubsub.ValidationAccept
-		}
-		return pubsub.ValidationIgnore
+	if from == s.p.Host.ID() {
+		// Post (or a catch-up republish) validated and stored it.
+		return pubsub.ValidationAccept
 	}
 	if s.p.Store.Deleted(c.ID) || s.p.Store.Banned(c.Stream, c.Author) {
 		return pubsub.ValidationIgnore
@@ -45,17 +41,27 @@ func (s *Sync) check(ctx context.Context, stream string, from peer.ID, data []by
 	if _, err := s.p.Clock.Update(c.HLC); err != nil {
 		return pubsub.ValidationReject
 	}
-	n, err := s.p.Store.Put(ctx, []comments.Comment{c})
+	// Stored (as a replica: committed, not flushed) before it is
+	// accepted and so forwarded: a node forwards only what it holds.
+	if !s.store(ctx, stream, c) {
+		return pubsub.ValidationIgnore
+	}
+	return pubsub.ValidationAccept
+}
+
+// store writes a validated remote comment and reports it if new.
+func (s *Sync) store(ctx context.Context, stream string, c comments.Comment) bool {
+	n, err := s.p.Store.PutReplica(ctx, []comments.Comment{c})
 	if err != nil {
-		if !errors.Is(err, context.Canceled) {
+		if !errors.Is(err, context.Canceled) && !errors.Is(err, comments.ErrClosed) {
 			s.log.Warn("store gossiped comment", "stream", stream, "id", c.ID, "err", err)
 		}
-		return pubsub.ValidationIgnore
+		return false
 	}
 	if n > 0 {
 		s.delivered(c)
 	}
-	return pubsub.ValidationAccept
+	return true
 }
 
 func resultName(r pubsub.ValidationResult) string {
