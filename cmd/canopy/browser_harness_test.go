@@ -79,8 +79,8 @@ func inBrowserNetns(t *testing.T) bool {
 
 // devEnv is `canopy dev` running in this process.
 type devEnv struct {
-	base    string // http://127.0.0.1:port of the origin
-	tracker string // the tracker's own HTTP base URL
+	base    string   // http://127.0.0.1:port of the origin
+	tracker string   // the tracker's own HTTP base URL
 	relays  []string // the relay nodes' HTTP base URLs
 	key     string   // the demo stream's key (the broadcaster credential)
 	stderr  *lockedBuffer
