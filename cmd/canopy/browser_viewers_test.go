@@ -147,6 +147,12 @@ func TestBrowserViewers(t *testing.T) {
 	if egress > httpBytes*1.1+2<<20 {
 		t.Errorf("origin sent %.1f MiB of segments but the pages counted %.1f MiB over HTTP", egress/(1<<20), httpBytes/(1<<20))
 	}
+	// The six tabs share one chat event feed (web/src/sharedfeed.js): six
+	// feeds would hold all six HTTP/1.1 connections the browser allows per
+	// host and starve the playlists.
+	if feeds := metric(t, env.base+"/metrics", "canopy_chat_subscribers"); feeds != 1 {
+		t.Errorf("the origin has %v chat event feeds open for %d tabs of one browser, want 1", feeds, len(pages))
+	}
 	checkScreenshots(t, pages[0].p)
 }
 

@@ -24,6 +24,7 @@
 //   window.canopy.chat     the object startChat returns (comments(), counts(),
 //                          announcements(), connected()), read from the DOM
 import { ChatAPI, ChatSession, MAX_TEXT_CHARS, charCount, reactionLabel } from "./chat.js";
+import { SharedFeed } from "./sharedfeed.js";
 
 const AUTHOR_KEY = "canopy.author";
 /** Lines this close to the bottom count as "at the bottom" for auto-scroll. */
@@ -374,7 +375,12 @@ function bindModeration(doc, stream, session, panel) {
 export function startChat({ stream, doc = document }) {
   if (!stream || !doc.getElementById("chat")) return null;
   const panel = new ChatPanel(doc);
-  const session = new ChatSession({ api: new ChatAPI({ stream }), view: panel });
+  const api = new ChatAPI({ stream });
+  const session = new ChatSession({
+    api,
+    view: panel,
+    feed: (handlers) => new SharedFeed({ url: api.eventsURL(), stream, ...handlers }),
+  });
   panel.onReact = async (kind, button) => {
     const result = await session.react(kind);
     panel.cue(button, result);
