@@ -27,6 +27,7 @@ type ArgsParams struct {
 	SegmentDuration time.Duration // default 2s
 	Preset          string        // x264 preset, default "veryfast"
 	Threads         int           // 0 = ffmpeg default
+	WebRTC          *WebRTCOutput // nil: no WebRTC output (the ladder only)
 }
 
 // OutputFD returns the child file descriptor rendition i is written to.
@@ -46,7 +47,10 @@ func GOPFrames(seg time.Duration, fps float64) int {
 
 // BuildArgs returns ffmpeg's argv (without the program name) for a planned
 // ladder. FLV is read from stdin; rung i is written to "pipe:<3+i>" and the
-// -progress report to "pipe:<3+len(Rungs)>". It is a pure function.
+// -progress report to "pipe:<3+len(Rungs)>". With WebRTC set, the
+// low-latency RTP outputs follow the ladder's (see webrtcArgs); the ladder
+// outputs are the same except for one more split in the filter graph. It is
+// a pure function.
 func BuildArgs(p ArgsParams) ([]string, error) {
 	if err := p.Source.validate(); err != nil {
 		return nil, err
@@ -78,11 +82,21 @@ func BuildArgs(p ArgsParams) ([]string, error) {
 		}
 	}
 
+	var tap *webrtcTap
+	var wp webrtcPlan
+	if p.WebRTC != nil {
+		var err error
+		if wp, err = planWebRTC(p.WebRTC, p); err != nil {
+			return nil, err
+		}
+		tap = &webrtcTap{rung: wp.rung, width: wp.width, height: wp.height}
+	}
+
 	args := []string{
 		"-hide_banner", "-nostats", "-loglevel", "level+info",
 		"-f", "flv", "-i", "pipe:0",
 	}
-	if fc := filterGraph(p.Rungs, p.Source.Height); fc != "" {
+	if fc := filterGraphTap(p.Rungs, p.Source.Height, tap); fc != "" {
 		args = append(args, "-filter_complex", fc)
 	}
 	gop := strconv.Itoa(GOPFrames(p.SegmentDuration, p.Source.FPS))
@@ -108,6 +122,9 @@ func BuildArgs(p ArgsParams) ([]string, error) {
 		}
 		args = append(args, "-f", "mp4", "-movflags", movflags, "pipe:"+strconv.Itoa(OutputFD(i)))
 	}
+	if tap != nil {
+		args = append(args, webrtcArgs(wp, p)...)
+	}
 	args = append(args, "-progress", "pipe:"+strconv.Itoa(ProgressFD(len(p.Rungs))))
 	return args, nil
 }
@@ -118,15 +135,41 @@ func BuildArgs(p ArgsParams) ([]string, error) {
 // encoded-rung order. Steps of at most 2× use bilinear filtering, larger
 // steps area averaging, which does not alias. It is "" when nothing is
 // encoded.
-func filterGraph(rungs []Rung, srcHeight int) string {
+func filterGraph(rungs []Rung, srcHeight int) string { return filterGraphTap(rungs, srcHeight, nil) }
+
+// webrtcTap asks filterGraphTap for the WebRTC encoder's picture, labelled [w0].
+type webrtcTap struct {
+	rung          int // index into the rungs of the rung whose picture is taken
+	width, height int // a passthrough rung's picture: the source scaled to this size
+}
+
+// filterGraphTap is filterGraph plus, with tap, one more output [w0]: the
+// tapped encoded rung's scaled picture split once more (its split gets a
+// third branch, or a last rung gets a split=2), or, for a passthrough rung,
+// which has no scaler in the cascade, the source scaled to the tap's size by
+// a chain of its own (the source is still decoded once; ffmpeg feeds the
+// decoded frames to both chains).
+func filterGraphTap(rungs []Rung, srcHeight int, tap *webrtcTap) string {
 	var enc []Rung
-	for _, r := range rungs {
+	tapEnc, passTap := -1, false // tapped encoded-rung index
+	for i, r := range rungs {
+		if tap != nil && tap.rung == i {
+			if r.Passthrough {
+				passTap = true
+			} else {
+				tapEnc = len(enc)
+			}
+		}
 		if !r.Passthrough {
 			enc = append(enc, r)
 		}
 	}
+	pass := ""
+	if passTap {
+		pass = "[0:v:0]scale=" + strconv.Itoa(tap.width) + ":" + strconv.Itoa(tap.height) + ":flags=bilinear" + webrtcTapLabel
+	}
 	if len(enc) == 0 {
-		return ""
+		return pass
 	}
 	order := make([]int, len(enc)) // encoded-rung indexes, tallest first
 	for i := range order {
@@ -145,14 +188,25 @@ func filterGraph(rungs []Rung, srcHeight int) string {
 			b.WriteString(";")
 		}
 		b.WriteString(in + "scale=" + strconv.Itoa(r.Width) + ":" + strconv.Itoa(r.Height) + ":flags=" + flags)
-		out := "[v" + strconv.Itoa(k) + "]"
-		if step == len(order)-1 {
-			b.WriteString(out)
+		outs := []string{"[v" + strconv.Itoa(k) + "]"} // the rung, the tap, the next step
+		if k == tapEnc {
+			outs = append(outs, webrtcTapLabel)
+		}
+		last := step == len(order)-1
+		if !last {
+			outs = append(outs, "[c"+strconv.Itoa(step)+"]")
+		}
+		if len(outs) > 1 {
+			b.WriteString(",split=" + strconv.Itoa(len(outs)))
+		}
+		b.WriteString(strings.Join(outs, ""))
+		if last {
 			break
 		}
-		next := "[c" + strconv.Itoa(step) + "]"
-		b.WriteString(",split=2" + out + next)
-		in, inHeight = next, r.Height
+		in, inHeight = outs[len(outs)-1], r.Height
+	}
+	if pass != "" {
+		b.WriteString(";" + pass)
 	}
 	return b.String()
 }

@@ -2,11 +2,14 @@
 // FLV a broadcaster publishes into an adaptive bitrate ladder of fragmented MP4
 // (CMAF-style: an init segment, then one moof+mdat fragment per GOP), one
 // output pipe per rendition, and hands each finished init segment and media
-// fragment to a callback.
+// fragment to a callback. Optionally the same ffmpeg also sends one rung's
+// picture and the audio as low-latency RTP (H.264 constrained baseline and
+// Opus) to receivers on loopback, for the WebRTC path.
 //
 // The pieces, one file each:
 //   - ladder.go: the rungs, the default ladder and Plan (never upscale, optional passthrough);
 //   - args.go: BuildArgs, the pure ladder → ffmpeg argv function;
+//   - webrtc.go: the optional WebRTC (RTP) outputs: rung choice, validation, encoder and muxer options;
 //   - classify.go: stderr line classification (ignore / explain / error);
 //   - progress.go, speed.go: the -progress key=value parser and the slow-encoder watch;
 //   - boxes.go, fmp4info.go: the fMP4 splitter and its moov/moof decoding (via mp4ff);

@@ -46,6 +46,7 @@ type Params struct {
 	SegmentDuration time.Duration // default 2s
 	Preset          string        // x264 preset, default "veryfast"
 	Threads         int           // 0 = ffmpeg default
+	WebRTC          *WebRTCOutput // nil: no low-latency RTP outputs (see ArgsParams.WebRTC)
 	LogDir          string        // ffmpeg's stderr is appended to <LogDir>/<Stream>.ffmpeg.log
 	Logger          *slog.Logger  // nil = discard
 	Metrics         *Metrics      // may be nil
@@ -120,6 +121,7 @@ func New(p Params) (*Transcoder, error) {
 	}
 	args, err := BuildArgs(ArgsParams{
 		Rungs: p.Rungs, Source: p.Source, SegmentDuration: p.SegmentDuration, Preset: p.Preset, Threads: p.Threads,
+		WebRTC: p.WebRTC,
 	})
 	if err != nil {
 		return nil, err
