@@ -39,6 +39,9 @@ func (o *Origin) Handler() http.Handler {
 	route("GET /live/{stream}/{rendition}/{file}", "segment", o.serveSegment)
 	route("GET /api/v1/streams", "api_streams", o.serveStreams)
 	route("GET /api/v1/origin", "api_origin", o.serveOriginInfo)
+	if o.whep != nil {
+		o.whep.Register(mux)
+	}
 	if o.p.Routes != nil {
 		o.p.Routes(mux)
 	} else {

@@ -16,6 +16,7 @@ type metrics struct {
 	httpRequests  *prometheus.CounterVec
 	httpBytes     *prometheus.CounterVec
 	httpDuration  *prometheus.HistogramVec
+	rtpDropped    prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -36,8 +37,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "HTTP response body bytes by route (the origin's egress)."}, []string{"route"}),
 		httpDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "canopy_http_request_duration_seconds",
 			Help: "HTTP request latency by route.", Buckets: prometheus.ExponentialBuckets(0.0005, 4, 8)}, []string{"route"}),
+		rtpDropped: prometheus.NewCounter(prometheus.CounterOpts{Name: "canopy_lowlatency_rtp_dropped_total",
+			Help: "RTP packets on the low-latency receivers that were not ffmpeg's (SSRC, payload type) or did not parse."}),
 	}
-	for _, c := range []prometheus.Collector{m.rtmpConns, m.refused, m.live, m.ingestBytes, m.segments, m.archiveErrors, m.httpRequests, m.httpBytes, m.httpDuration} {
+	for _, c := range []prometheus.Collector{m.rtmpConns, m.refused, m.live, m.ingestBytes, m.segments, m.archiveErrors, m.httpRequests, m.httpBytes, m.httpDuration, m.rtpDropped} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

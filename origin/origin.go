@@ -15,6 +15,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/canopylive/canopy/sfu"
+	"github.com/canopylive/canopy/sfu/whep"
 	"github.com/canopylive/canopy/transcode"
 )
 
@@ -47,10 +49,14 @@ type Params struct {
 	// Routes, when set, registers more routes on the origin's HTTP mux
 	// (the web app, the browser tracker). It then also owns "GET /{$}":
 	// the origin's built-in stream index is left out.
-	Routes   func(mux *http.ServeMux)
-	Logger   *slog.Logger
-	Registry *prometheus.Registry
-	Now      func() time.Time
+	Routes func(mux *http.ServeMux)
+	// LowLatency, when Enabled, also sends each stream as WebRTC media
+	// (H.264 without B-frames and Opus) and serves it over WHEP at
+	// POST /live/{stream}/whep.
+	LowLatency LowLatencyParams
+	Logger     *slog.Logger
+	Registry   *prometheus.Registry
+	Now        func() time.Time
 }
 
 // Origin ingests, transcodes, seals and serves.
@@ -66,6 +72,8 @@ type Origin struct {
 	tmetrics *transcode.Metrics
 	viewers  *viewerCounter
 	now      func() time.Time
+	ll       *lowLatency  // nil unless LowLatency.Enabled
+	whep     *whep.Server // nil unless LowLatency.Enabled
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -145,6 +153,18 @@ func New(p Params) (*Origin, error) {
 		store: p.Store, metrics: m, tmetrics: tm, now: p.Now, viewers: newViewerCounter(p.Now),
 	}
 	o.hub = newHub(o)
+	if p.LowLatency.Enabled {
+		o.ll = newLowLatency(o.log.With("part", "lowlatency"), m)
+		api, err := sfu.NewAPI(p.LowLatency.SettingEngine)
+		if err != nil {
+			return nil, fmt.Errorf("low latency: %w", err)
+		}
+		o.whep, err = whep.New(whep.Params{Source: o.ll, API: api, ICEServers: p.LowLatency.ICEServers,
+			CORSOrigins: p.CORSOrigins, Logger: p.Logger, Registerer: p.Registry})
+		if err != nil {
+			return nil, err
+		}
+	}
 	return o, nil
 }
 
@@ -223,6 +243,10 @@ func (o *Origin) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	err := o.http.Shutdown(ctx)
+	if o.whep != nil {
+		_ = o.whep.Close()
+		o.ll.close()
+	}
 	o.cancel()
 	o.wg.Wait()
 	return err

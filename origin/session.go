@@ -26,6 +26,7 @@ type session struct {
 	audio                          *audioInfo
 	metaFPS                        float64
 	tr                             *transcode.Transcoder
+	llGen                          int           // the low-latency receivers' generation (lowLatency.open)
 	gotVideo                       chan struct{} // closed at the first keyframe
 	audioDropped                   bool
 	hasAudio                       bool // the transcoder was started with audio
@@ -190,6 +191,12 @@ func (s *session) startTranscoder() error {
 		return err
 	}
 	s.sealer = newSealer(s.o, s.b, s.log, names(rungs))
+	var rtc *transcode.WebRTCOutput
+	if s.o.ll != nil {
+		if rtc, s.llGen, err = s.o.ll.open(s.stream, src.HasAudio, s.o.p.LowLatency.Rung); err != nil {
+			return err
+		}
+	}
 	tr, err := transcode.New(transcode.Params{
 		FFmpegPath:      cfg.FFmpeg,
 		Stream:          s.stream,
@@ -203,6 +210,7 @@ func (s *session) startTranscoder() error {
 		Metrics:         s.o.tmetrics,
 		OnOutput:        s.sealer.onOutput,
 		OnEpochEnd:      s.sealer.onEpochEnd,
+		WebRTC:          rtc,
 	})
 	if err != nil {
 		return err
@@ -261,5 +269,8 @@ func (s *session) close() {
 	}
 	if err := s.tr.Close(); err != nil {
 		s.log.Warn("transcoder close", "err", err)
+	}
+	if s.o.ll != nil {
+		s.o.ll.stop(s.stream, s.llGen)
 	}
 }
