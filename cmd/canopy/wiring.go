@@ -90,6 +90,7 @@ func newOrigin(cfg config.Config, key ed25519.PrivateKey, log *slog.Logger, reg 
 		DVRWindow: o.DVRWindow, CORSOrigins: o.CORSOrigins,
 		LogDir: filepath.Join(cfg.DataDir, "logs"), Logger: log, Registry: reg,
 		Feed: feed, RootPeer: rootPeer, Routes: routes,
+		LowLatency: origin.LowLatencyParams{Enabled: o.LowLatency.Enabled, Rung: o.LowLatency.Rung},
 	})
 }
 

@@ -90,6 +90,17 @@ type Origin struct {
 	// origin proxies GET /tracker there, so pages it serves reach the
 	// browser tracker on their own host. Empty: no /tracker on the origin.
 	BrowserTracker string `yaml:"browser_tracker"`
+	// LowLatency sends each stream as WebRTC media too, served over WHEP
+	// at POST /live/{stream}/whep.
+	LowLatency LowLatency `yaml:"low_latency"`
+}
+
+// LowLatency configures the origin's WebRTC output.
+type LowLatency struct {
+	Enabled bool `yaml:"enabled"`
+	// Rung names the ladder rung whose size the WebRTC video has; empty:
+	// the tallest encoded rung of at most 720 lines.
+	Rung string `yaml:"rung"`
 }
 
 // Stream maps a secret stream key to a public stream ID.

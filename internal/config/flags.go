@@ -23,6 +23,7 @@ func BindOrigin(fs *flag.FlagSet, c *Config) {
 	fs.StringVar(&o.Transcode.Preset, "preset", o.Transcode.Preset, "x264 preset for the ladder")
 	fs.BoolVar(&o.Transcode.Passthrough, "passthrough", o.Transcode.Passthrough, "pass the source video through as the top rung")
 	fs.DurationVar(&o.ReconnectGrace, "reconnect-grace", o.ReconnectGrace, "how long a dropped publisher may reconnect and continue the stream")
+	fs.BoolVar(&o.LowLatency.Enabled, "low-latency", o.LowLatency.Enabled, "also send each stream as WebRTC media, served over WHEP at POST /live/{stream}/whep")
 }
 
 // listFlag is a comma-separated list flag bound to a []string.

@@ -76,7 +76,9 @@ func newCapture() *capture {
 		got: make(chan struct{}, 1), done: make(chan struct{})}
 }
 
-func (c *capture) CodecParameters() []webrtc.RTPCodecParameters           { return []webrtc.RTPCodecParameters{c.codec} }
+func (c *capture) CodecParameters() []webrtc.RTPCodecParameters {
+	return []webrtc.RTPCodecParameters{c.codec}
+}
 func (c *capture) HeaderExtensions() []webrtc.RTPHeaderExtensionParameter { return nil }
 func (c *capture) SSRC() webrtc.SSRC                                      { return 99 }
 func (c *capture) SSRCRetransmission() webrtc.SSRC                        { return 0 }
