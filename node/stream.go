@@ -27,6 +27,8 @@ type stream struct {
 	assign   assignment
 	assignCh chan struct{} // signalled when assign changes
 	parentID peer.ID       // peer the link is currently attached to
+	// parentChanged is closed (and replaced) when parentID changes.
+	parentChanged chan struct{}
 }
 
 // assignment is the parent and backup the tracker (or a test) gave.
@@ -41,6 +43,8 @@ func newStream(n *Node, name string) *stream {
 		cache:    newCache(n.p.Window),
 		children: map[*child]struct{}{},
 		assignCh: make(chan struct{}, 1),
+
+		parentChanged: make(chan struct{}),
 	}
 }
 
@@ -242,8 +246,20 @@ func (s *stream) assignment() assignment {
 
 func (s *stream) setParentID(id peer.ID) {
 	s.mu.Lock()
-	s.parentID = id
+	if s.parentID != id {
+		s.parentID = id
+		close(s.parentChanged)
+		s.parentChanged = make(chan struct{})
+	}
 	s.mu.Unlock()
+}
+
+// parentWatch returns the current parent and a channel closed when it
+// changes.
+func (s *stream) parentWatch() (peer.ID, <-chan struct{}) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.parentID, s.parentChanged
 }
 
 // state is what a heartbeat reports.
@@ -252,4 +268,15 @@ func (s *stream) state() (parent peer.ID, last uint64, children int) {
 	defer s.mu.Unlock()
 	last, _ = s.cache.latest()
 	return s.parentID, last, len(s.children)
+}
+
+// ParentWatch returns the peer the node currently receives stream from
+// ("" when none, or for a stream it does not carry) and a channel closed
+// when that changes; the low-latency media follows it (sfu/relay).
+func (n *Node) ParentWatch(stream string) (peer.ID, <-chan struct{}) {
+	s := n.stream(stream, false)
+	if s == nil {
+		return "", nil
+	}
+	return s.parentWatch()
 }

@@ -200,3 +200,15 @@ func randomSSRC() uint32 {
 		}
 	}
 }
+
+// LowLatencySource returns the origin's low-latency tracks by stream (for
+// the relay tree's root to serve to relay nodes), or nil when LowLatency
+// is off.
+func (o *Origin) LowLatencySource() interface {
+	Tracks(stream string) []*sfu.Track
+} {
+	if o.ll == nil {
+		return nil
+	}
+	return o.ll
+}

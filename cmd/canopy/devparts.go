@@ -12,6 +12,7 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/pion/webrtc/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/canopylive/canopy/internal/config"
@@ -86,6 +87,7 @@ type devRelays struct {
 	nodes []*node.Node
 	sps   []*superpeer.SuperPeer
 	chats []*conversation
+	lls   []*nodeLowLatency
 	srvs  []*http.Server
 	urls  []string
 }
@@ -134,6 +136,15 @@ func startDevNodes(ctx context.Context, cfg config.Config, tr *devTracker, super
 		mux.Handle("/", nd.Handler())
 		routes(mux)
 		chat.Register(mux)
+		if cfg.Origin.LowLatency.Enabled {
+			ll, err := startNodeLowLatency(ctx, h, nd, []string{devStream}, webrtc.SettingEngine{},
+				log.With("component", "lowlatency", "node", i+1), prometheus.NewRegistry())
+			if err != nil {
+				return nil, errors.Join(err, d.Close())
+			}
+			d.lls = append(d.lls, ll)
+			ll.Register(mux)
+		}
 		srv, addr, err := serveHTTP("127.0.0.1:0", mux, log, node.TuneServer)
 		if err != nil {
 			return nil, errors.Join(err, d.Close())
@@ -157,6 +168,9 @@ func (d *devRelays) Close() error {
 	}
 	for _, c := range d.chats {
 		errs = append(errs, c.Close())
+	}
+	for _, l := range d.lls {
+		errs = append(errs, l.Close())
 	}
 	for _, h := range d.hosts {
 		errs = append(errs, h.Close())

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pion/webrtc/v4"
+
 	"github.com/canopylive/canopy/internal/config"
 	"github.com/canopylive/canopy/internal/p2p"
 	"github.com/canopylive/canopy/node"
@@ -81,6 +83,14 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	mux.Handle("/", n.Handler())
 	routes(mux)
 	chat.Register(mux)
+	if nc.LowLatency {
+		ll, err := startNodeLowLatency(ctx, h, n, nc.Streams, webrtc.SettingEngine{}, log.With("component", "lowlatency"), reg)
+		if err != nil {
+			return err
+		}
+		defer ll.Close()
+		ll.Register(mux)
+	}
 	// HTTP/3 on the UDP port with the HTTP port's number; HTTP/1.1 and h2
 	// responses advertise it with Alt-Svc.
 	h3, err := node.ServeHTTP3(ctx, node.HTTP3Params{Addr: nc.HTTP, Handler: mux, DataDir: cfg.DataDir,

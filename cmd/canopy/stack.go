@@ -17,6 +17,7 @@ import (
 	"github.com/canopylive/canopy/node"
 	"github.com/canopylive/canopy/origin"
 	"github.com/canopylive/canopy/proto"
+	"github.com/canopylive/canopy/sfu/relay"
 )
 
 // originStack is an origin and the relay tree's root node it feeds.
@@ -25,6 +26,7 @@ type originStack struct {
 	h    host.Host
 	root *node.Node
 	chat *conversation
+	rel  *relay.Server // the low-latency media to relay nodes; nil when off
 }
 
 // startOriginStack starts the root node (joining trackers) and the origin,
@@ -81,9 +83,16 @@ func startOriginStack(ctx context.Context, cfg config.Config, trackers []peer.Ad
 	if err := st.o.Start(ctx); err != nil {
 		return nil, errors.Join(err, st.root.Close(), st.chat.Close(), h.Close())
 	}
+	if st.rel, err = startRootRelay(h, st.o.LowLatencySource(), log); err != nil {
+		return nil, errors.Join(err, st.Close())
+	}
 	return st, nil
 }
 
 func (s *originStack) Close() error {
-	return errors.Join(s.o.Close(), s.root.Close(), s.chat.Close(), s.h.Close())
+	var rerr error
+	if s.rel != nil {
+		rerr = s.rel.Close()
+	}
+	return errors.Join(rerr, s.o.Close(), s.root.Close(), s.chat.Close(), s.h.Close())
 }

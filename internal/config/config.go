@@ -60,6 +60,10 @@ type Node struct {
 	// MaxBrowsers is how many browsers the node serves at once over WebRTC;
 	// 0 derives it from upload_mbps (one per 2 Mbit/s, at least 2).
 	MaxBrowsers int `yaml:"max_browsers"`
+	// LowLatency pulls the streams' WebRTC media from the node's parent in
+	// the relay tree and serves it over WHEP (the origin must have
+	// origin.low_latency on).
+	LowLatency bool `yaml:"low_latency"`
 }
 
 // Log selects the log level and format.

@@ -69,6 +69,7 @@ func BindNode(fs *flag.FlagSet, c *Config) {
 	fs.StringVar(&n.OriginURL, "origin-url", n.OriginURL, "origin base URL, to fetch its public key")
 	fs.StringVar(&n.OriginKey, "origin-key", n.OriginKey, "origin public key (base64); wins over --origin-url")
 	fs.Var(listFlag{&n.Streams}, "streams", "stream IDs to relay, comma-separated")
+	fs.BoolVar(&n.LowLatency, "low-latency", n.LowLatency, "relay the streams' WebRTC media too and serve it over WHEP")
 	fs.IntVar(&n.MaxChildren, "max-children", n.MaxChildren, "most relay children to feed")
 	fs.Float64Var(&n.UploadMbps, "upload-mbps", n.UploadMbps, "upload capacity to offer, Mbit/s")
 	fs.Var(listFlag{&n.BrowserTrackers}, "browser-trackers", "browser tracker WebSocket URLs (ws://host:8081/tracker), comma-separated")

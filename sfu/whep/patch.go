@@ -2,6 +2,7 @@ package whep
 
 import (
 	"fmt"
+	"math"
 	"net/http"
 	"strings"
 
@@ -18,18 +19,20 @@ type sdpFrag struct {
 const maxFragCandidates = 64
 
 // parseFrag reads the lines of an SDP fragment that matter here: ICE
-// credentials and candidates (with the media ID they follow).
+// credentials and candidates (with the media ID and the index of the media
+// section they follow; 0 before any).
 func parseFrag(s string) (sdpFrag, error) {
 	var f sdpFrag
 	var mid *string
-	index := uint16(0)
+	index, sections := uint16(0), 0
 	for _, line := range strings.Split(s, "\n") {
 		line = strings.TrimRight(line, "\r")
 		switch {
 		case strings.HasPrefix(line, "m="):
-			if mid != nil {
+			if sections > 0 && index < math.MaxUint16 {
 				index++
 			}
+			sections++
 			mid = nil
 		case strings.HasPrefix(line, "a=mid:"):
 			v := strings.TrimPrefix(line, "a=mid:")

@@ -74,8 +74,13 @@ type Server struct {
 
 	mu       sync.Mutex
 	sessions map[string]*session
-	closed   bool
-	wg       sync.WaitGroup
+	// pending counts offers admitted but not yet sessions, so that offers
+	// arriving together cannot exceed MaxSessions.
+	pending int
+	closed  bool
+	// wg tracks the goroutines that end sessions; Add only under mu while
+	// not closed, so that it never races with Close's Wait.
+	wg sync.WaitGroup
 }
 
 // New checks p and returns a Server.
@@ -138,6 +143,17 @@ func (s *Server) Close() error {
 	}
 	s.wg.Wait()
 	return nil
+}
+
+// goEnd ends ss on a goroutine that Close waits for. Once the server is
+// closed it does nothing: Close ends every session itself.
+func (s *Server) goEnd(ss *session, why string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	s.wg.Go(func() { s.end(ss, why) })
 }
 
 func (s *Server) cors(h http.HandlerFunc) http.HandlerFunc {

@@ -17,9 +17,10 @@ type session struct {
 	pc         *webrtc.PeerConnection
 	dts        []*sfu.DownTrack
 
-	mu     sync.Mutex // serialises renegotiation (PATCH) and ending
+	mu     sync.Mutex // serialises renegotiation (PATCH), state changes and ending
 	ended  bool
 	idle   *time.Timer // runs while disconnected
+	idleN  int         // counts the idle timers started, to tell a stale one
 	closed chan struct{}
 }
 
@@ -36,15 +37,35 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no low-latency media for stream "+strconv.Quote(stream)+" here", http.StatusNotFound)
 		return
 	}
+	// Admit the offer: it holds a place (pending) until it becomes a
+	// session or fails, so that offers arriving together cannot exceed
+	// MaxSessions.
 	s.mu.Lock()
-	full, closed := len(s.sessions) >= s.p.MaxSessions, s.closed
+	full, closed := len(s.sessions)+s.pending >= s.p.MaxSessions, s.closed
+	if !full && !closed {
+		s.pending++
+	}
 	s.mu.Unlock()
-	if full || closed {
+	switch {
+	case closed:
+		s.m.refused.WithLabelValues("closed").Inc()
+		w.Header().Set("Retry-After", "5")
+		http.Error(w, "server closing; use another node", http.StatusServiceUnavailable)
+		return
+	case full:
 		s.m.refused.WithLabelValues("full").Inc()
 		w.Header().Set("Retry-After", "5")
 		http.Error(w, "too many WHEP sessions here; try again or use another node", http.StatusServiceUnavailable)
 		return
 	}
+	admitted := true
+	defer func() {
+		if admitted {
+			s.mu.Lock()
+			s.pending--
+			s.mu.Unlock()
+		}
+	}()
 	pc, err := s.p.API.NewPeerConnection(webrtc.Configuration{ICEServers: s.p.ICEServers})
 	if err != nil {
 		s.log.Error("new peer connection", "err", err)
@@ -84,6 +105,8 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
+	s.pending--
+	admitted = false
 	if s.closed {
 		s.mu.Unlock()
 		fail(http.StatusServiceUnavailable, "server closing")
@@ -93,7 +116,8 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 	s.m.open.Set(float64(len(s.sessions)))
 	s.mu.Unlock()
 	s.m.created.Inc()
-	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) { s.stateChanged(ss, st) })
+	pc.OnConnectionStateChange(func(webrtc.PeerConnectionState) { s.stateChanged(ss) })
+	s.stateChanged(ss) // a change before the handler was set
 
 	h := w.Header()
 	h.Set("Content-Type", ContentSDP)
@@ -107,24 +131,41 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 }
 
 // stateChanged ends failed and closed sessions, and those disconnected for
-// longer than DisconnectTimeout.
-func (s *Server) stateChanged(ss *session, st webrtc.PeerConnectionState) {
-	switch st {
+// longer than DisconnectTimeout (until they are connected again). pion
+// calls each state handler on a goroutine of its own, so handlers may run
+// out of order: it acts on the connection's current state, read under
+// ss.mu, so the last handler to run sees the last state.
+func (s *Server) stateChanged(ss *session) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if ss.ended {
+		return
+	}
+	switch st := ss.pc.ConnectionState(); st {
 	case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
-		s.wg.Go(func() { s.end(ss, st.String()) })
+		s.goEnd(ss, st.String())
 	case webrtc.PeerConnectionStateDisconnected:
-		ss.mu.Lock()
-		if ss.idle == nil && !ss.ended {
-			ss.idle = time.AfterFunc(s.p.DisconnectTimeout, func() { s.end(ss, "disconnected too long") })
+		if ss.idle == nil {
+			ss.idleN++
+			n := ss.idleN
+			ss.idle = time.AfterFunc(s.p.DisconnectTimeout, func() { s.idleExpired(ss, n) })
 		}
-		ss.mu.Unlock()
 	case webrtc.PeerConnectionStateConnected:
-		ss.mu.Lock()
 		if ss.idle != nil {
 			ss.idle.Stop()
 			ss.idle = nil
 		}
-		ss.mu.Unlock()
+	}
+}
+
+// idleExpired ends a session whose idle timer n ran out, unless the
+// connection came back meanwhile (the timer was stopped too late).
+func (s *Server) idleExpired(ss *session, n int) {
+	ss.mu.Lock()
+	current := ss.idle != nil && ss.idleN == n
+	ss.mu.Unlock()
+	if current {
+		s.goEnd(ss, "disconnected too long")
 	}
 }
 

@@ -51,8 +51,8 @@ export function showAutoChoice(name) {
 }
 
 /**
- * @param {"normal"|"fast"} mode
- * @param {(mode: "normal"|"fast") => void} onChange
+ * @param {import("./player.js").PlayerMode} mode
+ * @param {(mode: import("./player.js").PlayerMode) => void} onChange
  */
 export function bindMode(mode, onChange) {
   for (const input of document.querySelectorAll('input[name="mode"]')) {
@@ -73,6 +73,37 @@ export function bindUpload(on, onChange) {
   box.onchange = () => onChange?.(box.checked);
 }
 
+/** A note beside the latency switch (why low latency stopped); "" hides it. */
+export function setModeNote(text) {
+  const el = $("mode-note");
+  el.textContent = text;
+  el.hidden = !text;
+}
+
+/** Disables the low-latency choice (no WebRTC in this browser). */
+export function disableLowLatency() {
+  const radio = /** @type {HTMLInputElement|null} */ (document.querySelector('input[name="mode"][value="lowlatency"]'));
+  if (!radio) return;
+  radio.disabled = true;
+  radio.closest("label")?.setAttribute("title", "This browser has no WebRTC");
+}
+
+/**
+ * In low-latency mode there is one rendition and no P2P: the quality menu
+ * and the upload switch are off. Leaving it, the upload switch comes back
+ * and the quality menu is refilled when hls.js has read the playlist.
+ * @param {boolean} on
+ */
+export function setLowLatencyControls(on) {
+  const select = /** @type {HTMLSelectElement} */ ($("quality"));
+  const box = /** @type {HTMLInputElement} */ ($("upload"));
+  if (on) {
+    select.replaceChildren(new Option("Auto", "-1"));
+    select.disabled = true;
+  }
+  box.disabled = on;
+}
+
 /** Disables the controls that need hls.js (native playback). */
 export function disablePlayerControls() {
   for (const el of document.querySelectorAll("#quality, input[name='mode']")) {
@@ -83,11 +114,48 @@ export function disablePlayerControls() {
 const mb = (n) => `${(n / 1e6).toFixed(1)} MB`;
 const secs = (n) => (n === null || n === undefined || !Number.isFinite(n) ? "–" : `${n.toFixed(1)} s`);
 
+/** @param {number} n */
+const count = (n) => String(Math.round(n ?? 0));
+
+/**
+ * The stats rows in low-latency mode: the byte shares and P2P figures do
+ * not apply; the delay is the receiver's playout delay (rtcstats.js), not
+ * glass-to-glass latency.
+ * @param {any} s snapshot with webrtc
+ * @returns {string[][]}
+ */
+function lowLatencyRows(s) {
+  const w = s.webrtc ?? {};
+  const delay = w.framesDecoded ? `~${count(w.playoutDelayMs)} ms (jitter buffer ${count(w.jitterBufferMs)} ms + ½ RTT ${count(w.rttMs / 2)} ms; not glass-to-glass)` : "–";
+  return [
+    ["Mode", "low latency (WebRTC)"],
+    ["Connection", String(w.state ?? "–")],
+    ["From relay nodes", "—"],
+    ["From viewers", "—"],
+    ["From server (HTTP)", "—"],
+    ["Peers connected", "—"],
+    ["Resolution", w.width && w.height ? `${w.width}×${w.height}` : "–"],
+    ["Playout delay", delay],
+    ["Frames decoded", count(w.framesDecoded)],
+    ["Freezes", count(w.freezeCount)],
+    ["Packets lost", count(w.packetsLost)],
+    ["NACKs sent", count(w.nackCount)],
+    ["Stalls", `${s.stalls} (${secs(s.stallMs / 1000)})`],
+    ["Segments verified", "not checked (WebRTC media comes straight from this server)"],
+    ["Shared with viewers", "—"],
+  ];
+}
+
 /**
  * Renders a window.canopy.stats() snapshot.
- * @param {ReturnType<import("./watch.js").snapshot>} s
+ * @param {ReturnType<import("./player.js").P2PPlayer["snapshot"]>} s
  */
 export function renderStats(s) {
+  const dl = $("stats");
+  if (s.mode === "lowlatency") {
+    dl.replaceChildren(...lowLatencyRows(s).flatMap(([k, v]) => row(k, v)));
+    return;
+  }
   const share = shares(s.bytes);
   const relays = s.peers.filter((id) => id.startsWith("-CN")).length;
   const rows = [
@@ -103,14 +171,14 @@ export function renderStats(s) {
     ["Peers dropped", String(s.droppedPeers.length)],
     ["Shared with viewers", s.uploadEnabled ? mb(s.uploaded) : "off"],
   ];
-  const dl = $("stats");
-  dl.replaceChildren(
-    ...rows.flatMap(([k, v]) => {
-      const dt = document.createElement("dt");
-      const dd = document.createElement("dd");
-      dt.textContent = k;
-      dd.textContent = v;
-      return [dt, dd];
-    }),
-  );
+  dl.replaceChildren(...rows.flatMap(([k, v]) => row(k, v)));
+}
+
+/** @param {string} k @param {string} v */
+function row(k, v) {
+  const dt = document.createElement("dt");
+  const dd = document.createElement("dd");
+  dt.textContent = k;
+  dd.textContent = v;
+  return [dt, dd];
 }

@@ -16,7 +16,7 @@ import { startChat } from "./chatui.js";
 import { NativePlayer } from "./native.js";
 import { connectionHints, uploadByDefault } from "./network.js";
 import { MODES, defaultTracker } from "./p2pconfig.js";
-import { P2PPlayer } from "./player.js";
+import { LOW_LATENCY, P2PPlayer, canPlayLowLatency } from "./player.js";
 import { RecordBook } from "./records.js";
 import { decodeBase64 } from "./signing.js";
 import * as ui from "./ui.js";
@@ -86,7 +86,8 @@ async function onOtherBroadcast(current) {
 /**
  * window.canopy: stats and controls for tests and debugging. The setters
  * act like the page's controls (and update them). canopy.chat is the
- * chat's (see chatui.js).
+ * chat's (see chatui.js). In low-latency mode hls and engine are null and
+ * pc is the WHEP session's RTCPeerConnection.
  */
 function expose(player, controls, chat) {
   window.canopy = {
@@ -96,6 +97,9 @@ function expose(player, controls, chat) {
     },
     get engine() {
       return player.engine ?? null;
+    },
+    get pc() {
+      return player.ll?.pc ?? null;
     },
     setMode: (m) => controls.setMode?.(m),
     setUpload: (on) => controls.setUpload?.(on),
@@ -120,7 +124,11 @@ async function main() {
   const chat = startChatSafely();
   const video = /** @type {HTMLVideoElement} */ (document.getElementById("video"));
   const savedMode = prefs.get("mode");
-  const mode = savedMode && savedMode in MODES ? /** @type {"normal"|"fast"} */ (savedMode) : "normal";
+  const lowLatencyOK = canPlayLowLatency();
+  if (!lowLatencyOK) ui.disableLowLatency();
+  const mode = /** @type {import("./player.js").PlayerMode} */ (
+    savedMode && (savedMode in MODES || (savedMode === LOW_LATENCY && lowLatencyOK)) ? savedMode : "normal"
+  );
   const savedUpload = prefs.get("upload");
   const uploadEnabled = savedUpload ? savedUpload === "on" : uploadByDefault(connectionHints());
   const info = await waitForStream();
@@ -130,7 +138,7 @@ async function main() {
       ui.setStatus("This browser cannot play HLS video.");
       return;
     }
-    const player = new NativePlayer({ video, src: info.hls, mode });
+    const player = new NativePlayer({ video, src: info.hls, mode: mode === LOW_LATENCY ? "normal" : mode });
     expose(player, {}, chat);
     ui.disablePlayerControls();
     ui.bindUpload(false, null);
@@ -160,6 +168,15 @@ async function main() {
       onLevels: (names) => ui.fillQuality(names, (level) => controls.setQuality(level)),
       onLevelSwitched: (name) => ui.showAutoChoice(player.hls.autoLevelEnabled ? name : ""),
       onStatus: ui.setStatus,
+      // Low latency gave up (not available here, busy, or the connection
+      // kept failing): the player is in normal mode again. The saved
+      // choice stays, so a reload tries low latency again.
+      onFallback: (message) => {
+        ui.bindMode(player.mode, controls.setMode);
+        ui.setLowLatencyControls(false);
+        ui.bindUpload(player.uploadEnabled, controls.setUpload);
+        ui.setModeNote(message);
+      },
     },
   });
   const controls = {
@@ -167,6 +184,8 @@ async function main() {
       player.setMode(m);
       prefs.set("mode", m);
       ui.bindMode(m, controls.setMode);
+      ui.setModeNote("");
+      ui.setLowLatencyControls(m === LOW_LATENCY);
     },
     setUpload(on) {
       player.setUpload(on);
@@ -181,6 +200,11 @@ async function main() {
   expose(player, controls, chat);
   ui.bindMode(mode, controls.setMode);
   ui.bindUpload(uploadEnabled, controls.setUpload);
+  ui.setLowLatencyControls(mode === LOW_LATENCY);
+  // End a WHEP session with the page (DELETE with keepalive); reconnect
+  // if the page comes back from the back/forward cache.
+  addEventListener("pagehide", () => player.unload());
+  addEventListener("pageshow", (e) => e.persisted && player.resume());
   if (corruptUploads) ui.setNote("TEST HOOK ?corrupt=1: this page sends corrupted segments to other viewers.");
   video.addEventListener("playing", () => ui.setStatus(""));
   player.start();
