@@ -214,4 +214,3 @@ func decodeFrames(t *testing.T, annexB []byte) int {
 	}
 	return n
 }
-
