@@ -92,10 +92,13 @@ func BuildArgs(p ArgsParams) ([]string, error) {
 		tap = &webrtcTap{rung: wp.rung, width: wp.width, height: wp.height}
 	}
 
-	args := []string{
-		"-hide_banner", "-nostats", "-loglevel", "level+info",
-		"-f", "flv", "-i", "pipe:0",
+	args := []string{"-hide_banner", "-nostats", "-loglevel", "level+info"}
+	if p.WebRTC != nil {
+		// Low latency: slice-threaded decoding (frame threading holds a
+		// frame per thread) and no input buffering.
+		args = append(args, "-fflags", "nobuffer", "-flags", "low_delay", "-thread_type", "slice")
 	}
+	args = append(args, "-f", "flv", "-i", "pipe:0")
 	if fc := filterGraphTap(p.Rungs, p.Source.Height, tap); fc != "" {
 		args = append(args, "-filter_complex", fc)
 	}

@@ -89,7 +89,7 @@ func TestBuildArgsWebRTCDefaultLadder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := concat(argsHead, []string{
+	want := concat(webrtcHead, []string{
 		"-filter_complex", "[0:v:0]scale=1920:1080:flags=bilinear,split=2[v0][c0];[c0]scale=1280:720:flags=bilinear,split=3[v1][w0][c1];[c1]scale=854:480:flags=bilinear,split=2[v2][c2];[c2]scale=256:144:flags=area[v3]",
 		"-map", "[v0]", "-map", "0:a:0?",
 		"-c:v", "libx264", "-preset", "veryfast", "-profile:v", "high", "-pix_fmt", "yuv420p",
@@ -136,6 +136,12 @@ func TestBuildArgsWebRTCDefaultLadder(t *testing.T) {
 		t.Fatalf("BuildArgs mismatch\n got: %q\nwant: %q", got, want)
 	}
 }
+
+// lowDelayInput are the input options the low-latency output adds.
+var lowDelayInput = []string{"-fflags", "nobuffer", "-flags", "low_delay", "-thread_type", "slice"}
+
+// webrtcHead is argsHead with them.
+var webrtcHead = concat(argsHead[:4], lowDelayInput, argsHead[4:])
 
 // TestBuildArgsWebRTC: with WebRTC set, the argv is the one without it
 // except for the filter graph, plus the WebRTC outputs before -progress.
@@ -223,6 +229,7 @@ func TestBuildArgsWebRTC(t *testing.T) {
 				want = slices.Insert(want, len(argsHead), "-filter_complex", tc.graph)
 			}
 			want = slices.Insert(want, len(want)-2, tc.tail...) // before -progress pipe:N
+			want = slices.Insert(want, 4, lowDelayInput...)     // after -loglevel
 			got, err := BuildArgs(tc.p)
 			if err != nil {
 				t.Fatalf("BuildArgs: %v", err)

@@ -26,6 +26,12 @@ type Params struct {
 	Realtime bool          // pace at real time (-re); false publishes as fast as ffmpeg encodes
 	Bitrate  string        // default "4000k"
 	Stderr   io.Writer     // ffmpeg's stderr; nil discards it
+	// ClockStamp paints the wall-clock time each frame is made (Unix ms
+	// mod 2^24) into the top eighth of the picture as 24 black-or-white
+	// blocks, least significant bit on the left, for measuring
+	// glass-to-glass latency (ReadClockStamps reads them back). It costs
+	// a per-pixel filter: keep the picture small.
+	ClockStamp bool
 }
 
 // Args builds the ffmpeg argument list.
@@ -36,7 +42,11 @@ func Args(p Params) []string {
 	if p.Realtime {
 		args = append(args, "-re")
 	}
-	args = append(args, "-f", "lavfi", "-i", fmt.Sprintf("testsrc2=size=%dx%d:rate=%d", p.Width, p.Height, p.FPS))
+	src := fmt.Sprintf("testsrc2=size=%dx%d:rate=%d", p.Width, p.Height, p.FPS)
+	if p.ClockStamp {
+		src += "," + stampFilter(p.FPS)
+	}
+	args = append(args, "-f", "lavfi", "-i", src)
 	if p.Audio {
 		args = append(args, "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000")
 	}

@@ -2,6 +2,7 @@ package whep
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -42,11 +43,9 @@ var (
 type fakeSource struct {
 	stream string
 	tracks []*sfu.Track
-	calls  atomic.Int64
 }
 
 func (s *fakeSource) Tracks(stream string) []*sfu.Track {
-	s.calls.Add(1)
 	if stream != s.stream {
 		return nil
 	}
@@ -63,10 +62,12 @@ type env struct {
 	clientSE     webrtc.SettingEngine
 }
 
-// envOpts adjusts an env's Params and its server SettingEngine.
+// envOpts adjusts an env's Params and its server and client
+// SettingEngines.
 type envOpts struct {
 	params   func(*Params)
 	serverSE func(*webrtc.SettingEngine)
+	clientSE func(*webrtc.SettingEngine)
 }
 
 func newEnv(t *testing.T, o envOpts) *env {
@@ -95,6 +96,9 @@ func newEnv(t *testing.T, o envOpts) *env {
 	var se webrtc.SettingEngine
 	superpeer.LoopbackSettings(&se)
 	clientSE := se
+	if o.clientSE != nil {
+		o.clientSE(&clientSE)
+	}
 	if o.serverSE != nil {
 		o.serverSE(&se)
 	}
@@ -310,9 +314,19 @@ type reply struct {
 }
 
 // do sends a request to the env's server; ctype is the Content-Type (none
-// when empty), extra more headers as name, value pairs.
+// when empty), extra more headers as name, value pairs. urlPath is a path
+// on the server or an absolute URL.
 func (e *env) do(t *testing.T, method, urlPath, ctype, body string, extra ...string) reply {
 	t.Helper()
+	r, err := e.request(method, urlPath, ctype, body, extra...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// request is do for goroutines other than the test's: it returns its error.
+func (e *env) request(method, urlPath, ctype, body string, extra ...string) (reply, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
 	target := urlPath
@@ -321,7 +335,7 @@ func (e *env) do(t *testing.T, method, urlPath, ctype, body string, extra ...str
 	}
 	req, err := http.NewRequestWithContext(ctx, method, target, strings.NewReader(body))
 	if err != nil {
-		t.Fatal(err)
+		return reply{}, err
 	}
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
@@ -331,14 +345,14 @@ func (e *env) do(t *testing.T, method, urlPath, ctype, body string, extra ...str
 	}
 	resp, err := e.hs.Client().Do(req)
 	if err != nil {
-		t.Fatalf("%s %s: %v", method, urlPath, err)
+		return reply{}, fmt.Errorf("%s %s: %w", method, urlPath, err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
-		t.Fatal(err)
+		return reply{}, fmt.Errorf("%s %s: reading the body: %w", method, urlPath, err)
 	}
-	return reply{status: resp.StatusCode, header: resp.Header, body: string(b)}
+	return reply{status: resp.StatusCode, header: resp.Header, body: string(b)}, nil
 }
 
 // post offers sdp for stream.

@@ -3,6 +3,7 @@ package whep
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"sync"
@@ -282,7 +283,11 @@ func TestConcurrentOffersRespectMaxSessions(t *testing.T) {
 	for i := range sdps {
 		wg.Go(func() {
 			<-start
-			r := e.post(t, testStream, sdps[i])
+			r, err := e.request(http.MethodPost, "/live/"+testStream+"/whep", ContentSDP, sdps[i])
+			if err != nil {
+				t.Error(err)
+				return
+			}
 			statuses[i], retry[i] = r.status, r.header.Get("Retry-After")
 		})
 	}
@@ -335,6 +340,9 @@ func TestClose(t *testing.T) {
 	}
 	if n := e.srv.Sessions(); n != 0 {
 		t.Errorf("Sessions() = %d after a refused offer", n)
+	}
+	if got := metric(t, e.reg, "canopy_whep_sessions_refused_total", "reason", "closed"); got != 1 {
+		t.Errorf("refused{closed} = %v, want 1", got)
 	}
 	if r := e.do(t, http.MethodDelete, c.Location, "", ""); r.status != http.StatusNotFound {
 		t.Errorf("DELETE of a session ended by Close: %d, want 404", r.status)
@@ -431,6 +439,29 @@ func TestLinkICEServers(t *testing.T) {
 		got := r.header.Values("Link")
 		if strings.Join(got, "\n") != strings.Join(want, "\n") {
 			t.Errorf("%s Link headers:\n%s\nwant:\n%s", name, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	}
+}
+
+// TestNewParams: New refuses missing and negative parameters, and metrics
+// it cannot register.
+func TestNewParams(t *testing.T) {
+	api := webrtc.NewAPI()
+	src := &fakeSource{stream: testStream}
+	reg := prometheus.NewRegistry()
+	if _, err := New(Params{Source: src, API: api, Registerer: reg}); err != nil {
+		t.Fatalf("valid params: %v", err)
+	}
+	for name, p := range map[string]Params{
+		"no Source":                  {API: api},
+		"no API":                     {Source: src},
+		"negative MaxSessions":       {Source: src, API: api, MaxSessions: -1},
+		"negative MaxOfferSize":      {Source: src, API: api, MaxOfferSize: -1},
+		"negative DisconnectTimeout": {Source: src, API: api, DisconnectTimeout: -time.Second},
+		"metrics registered twice":   {Source: src, API: api, Registerer: reg},
+	} {
+		if _, err := New(p); !errors.Is(err, ErrParams) {
+			t.Errorf("%s: %v, want ErrParams", name, err)
 		}
 	}
 }

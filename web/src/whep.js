@@ -286,24 +286,29 @@ export class WhepSession {
     if (this.closed) return Promise.resolve();
     this.closed = true;
     this.abort.abort();
+    // The DELETE goes first (synchronously, so also from a pagehide
+    // handler): the server then ends the session on the request rather
+    // than on the DTLS close that pc.close() sends.
+    const location = this.location;
+    this.location = null;
+    const removed = location ? this.remove(location) : Promise.resolve();
     try {
       this.pc?.close();
     } catch {
       // already closed
     }
-    const location = this.location;
-    this.location = null;
-    return location ? this.remove(location) : Promise.resolve();
+    return removed;
   }
 
   /** @param {string} location */
   remove(location) {
-    return Promise.resolve()
-      .then(() => this.p.fetch(location, { method: "DELETE", keepalive: true }))
-      .then(
-        () => {},
-        (err) => console.warn(`canopy: WHEP DELETE ${location}: ${err?.message ?? err}`),
-      );
+    const warn = (err) => console.warn(`canopy: WHEP DELETE ${location}: ${err?.message ?? err}`);
+    try {
+      return Promise.resolve(this.p.fetch(location, { method: "DELETE", keepalive: true })).then(() => {}, warn);
+    } catch (err) {
+      warn(err);
+      return Promise.resolve();
+    }
   }
 }
 

@@ -454,6 +454,7 @@ function chromeReport({ delay = 1.2, emitted = 40, rtt = 0.03 } = {}) {
     [
       { id: "T01", type: "transport", selectedCandidatePairId: "CP1" },
       { id: "CP0", type: "candidate-pair", state: "failed", currentRoundTripTime: 9 },
+      { id: "CP2", type: "candidate-pair", state: "succeeded", nominated: true, currentRoundTripTime: 0.5 },
       { id: "CP1", type: "candidate-pair", state: "succeeded", nominated: true, currentRoundTripTime: rtt },
       {
         id: "IV",
