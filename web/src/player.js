@@ -63,8 +63,7 @@ export class P2PPlayer {
     this.video = p.video;
     /** @type {PlayerMode} */
     this.mode = p.mode === LOW_LATENCY && !canPlayLowLatency() ? "normal" : p.mode;
-    /** The HLS mode: the one played, or the one hls.js is built with when it comes back. */
-    /** @type {"normal"|"fast"} */
+    /** @type {"normal"|"fast"} the HLS mode: the one played, or the one hls.js is built with when it comes back */
     this.hlsMode = p.mode === "fast" ? "fast" : "normal";
     this.uploadEnabled = p.uploadEnabled;
     this.segmentSeconds = DEFAULT_SEGMENT_SECONDS;

@@ -204,8 +204,7 @@ export class WhepSession {
     this.pc = null;
     /** The session URL (absolute), once the server answered. */
     this.location = null;
-    /** The receivers' tracks, video then audio; they exist before any media arrives. */
-    /** @type {MediaStreamTrack[]} */
+    /** @type {MediaStreamTrack[]} the receivers' tracks, video then audio; they exist before any media arrives */
     this.tracks = [];
     this.closed = false;
     this.abort = new AbortController();

@@ -19,6 +19,10 @@ import {
 
 const ENDPOINT = "http://canopy.test:8080/live/demo/whep";
 
+/** whep.js reports failures with console.warn; kept here instead of the test output. */
+const warnings = [];
+console.warn = (...args) => warnings.push(args.join(" "));
+
 /** A virtual clock: advance(ms) runs the timers due, in order. */
 function fakeClock() {
   let now = 0;
@@ -401,9 +405,10 @@ test("link: 404 and 503 fall back at once with their message", async () => {
     [404, "Low latency is not available for this stream here. Playing in normal mode."],
     [503, "Low latency is busy on this server right now. Playing in normal mode."],
   ]) {
-    const { link, server, clock, seen } = newLink([{ status, location: null }]);
+    const { link, server, clock, seen } = newLink([{ status, location: null, body: `refused ${status}` }]);
     link.start();
     await settle();
+    assert.match(warnings.at(-1), new RegExp(`HTTP ${status}: refused ${status}`), "the server's text goes to the console");
     assert.deepEqual(seen.fallback, [{ message: text, kind: status === 404 ? "unavailable" : "busy" }]);
     assert.equal(link.state, "failed");
     assert.deepEqual(clock.delays(), [], "no retry");
