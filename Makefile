@@ -42,7 +42,7 @@ vet:
 test: setup web fmt-check vet
 	cd web && npm test --silent
 	$(GO) test -race -count=1 -timeout 20m ./...
-	$(GO) test -tags e2e -count=1 -timeout 10m -run 'TestRelayTree30Nodes|TestForgingRelayIsRoutedAround|TestBrowserViewers|TestStockP2PMLPages|TestCorruptViewerIsDropped|TestBrowserChat|TestWHEPThroughThreeHops' -v ./cmd/canopy
+	$(GO) test -tags e2e -count=1 -timeout 10m -run 'TestRelayTree30Nodes|TestForgingRelayIsRoutedAround|TestBrowserViewers|TestStockP2PMLPages|TestCorruptViewerIsDropped|TestBrowserChat|TestWHEPThroughThreeHops|TestBrowserWHEP' -v ./cmd/canopy
 	$(GO) test -tags e2e -count=1 -timeout 5m -run 'TestTwentyNodes|TestRestartCatchUp|TestPartitionHeals' -v ./node/commentsync
 # Benchmarks print a ratio against a peer measured in the same run.
 bench: setup
