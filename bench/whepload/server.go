@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -32,13 +33,14 @@ type node struct {
 	url          string // the WHEP endpoint
 
 	stop    chan struct{}
-	fed     chan struct{} // closed when the feeder has returned
-	feedErr error         // the feeder's error, set before fed closes
+	pause   chan chan struct{} // see atKeyframe
+	fed     chan struct{}      // closed when the feeder has returned
+	feedErr error              // the feeder's error, set before fed closes
 }
 
 // startNode starts the tracks, the feeder and the HTTP server.
 func startNode(cfg config, log *slog.Logger) (*node, error) {
-	n := &node{stop: make(chan struct{}), fed: make(chan struct{})}
+	n := &node{stop: make(chan struct{}), pause: make(chan chan struct{}), fed: make(chan struct{})}
 	var err error
 	if n.video, err = sfu.NewTrack(sfu.TrackParams{ID: "video", StreamID: streamName, Codec: h264Codec, Logger: log}); err != nil {
 		return nil, err
@@ -68,7 +70,7 @@ func startNode(cfg config, log *slog.Logger) (*node, error) {
 	s := newSynth(cfg.bitrate)
 	go func() {
 		defer close(n.fed)
-		n.feedErr = feed(n.stop, s, n.video, n.audio)
+		n.feedErr = feed(n.stop, n.pause, s, n.video, n.audio)
 	}()
 	return n, nil
 }
@@ -102,9 +104,30 @@ func (n *node) feeding() bool {
 	}
 }
 
+var errFeederStopped = errors.New("the feeder stopped")
+
+// atKeyframe runs f while the feeder is paused just before it writes a
+// keyframe: a frame interval after the last packet of a P-frame, the
+// quietest moment of the stream and the same point of every GOP, so that
+// samples taken there bracket whole GOPs with the same packets in flight.
+func (n *node) atKeyframe(ctx context.Context, f func()) error {
+	resume := make(chan struct{})
+	select {
+	case n.pause <- resume:
+	case <-n.fed:
+		return errFeederStopped
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer close(resume)
+	f()
+	return nil
+}
+
 // feed writes s's packets into video and audio at their pace (a frame every
 // 1/fps s, an Opus packet every 20 ms) until stop closes or a write fails.
-func feed(stop <-chan struct{}, s *synth, video, audio *sfu.Track) error {
+// Before a keyframe it serves one pending pause request (atKeyframe).
+func feed(stop <-chan struct{}, pause <-chan chan struct{}, s *synth, video, audio *sfu.Track) error {
 	vt := time.NewTicker(time.Second / fps)
 	defer vt.Stop()
 	at := time.NewTicker(opusInterval)
@@ -114,6 +137,17 @@ func feed(stop <-chan struct{}, s *synth, video, audio *sfu.Track) error {
 		case <-stop:
 			return nil
 		case <-vt.C:
+			if s.keyframeNext() {
+				select {
+				case resume := <-pause:
+					select {
+					case <-resume:
+					case <-stop:
+						return nil
+					}
+				default:
+				}
+			}
 			for _, p := range s.nextFrame() {
 				if err := video.WriteRTP(p); err != nil {
 					return err

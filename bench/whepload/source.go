@@ -63,12 +63,15 @@ func newSynth(bitrate int) *synth {
 		rng: rand.New(rand.NewPCG(1, 2))}
 }
 
+// keyframeNext reports whether nextFrame returns a keyframe.
+func (s *synth) keyframeNext() bool { return s.frame%gopFrames == 0 }
+
 // nextFrame returns the RTP packets of the next video frame: each
 // gopFrames-th is a keyframe (an SPS+PPS STAP-A, then the IDR slice), the
 // others one P slice. All share a timestamp; the last carries the marker.
 func (s *synth) nextFrame() []*rtp.Packet {
 	var payloads [][]byte
-	if s.frame%gopFrames == 0 {
+	if s.keyframeNext() {
 		payloads = append(payloads, stapA(synthSPS, synthPPS))
 		payloads = append(payloads, fragment(fillNAL(nalIDR, s.keyBytes), maxPayload)...)
 	} else {
