@@ -51,6 +51,7 @@ bench: setup
 	$(GO) run ./bench/tree -nodes 5,10,20,50
 	$(GO) run ./bench/nodehttp -runs 3
 	$(GO) run ./bench/wstracker
+	$(GO) run ./bench/whepload
 	$(GO) test -run '^$$' -bench . -benchtime 3s ./node/comments
 
 # Each fuzz target for FUZZTIME (default 1m); not part of CI.

@@ -143,7 +143,8 @@ func run(ctx context.Context, cfg config, args []string, out io.Writer) error {
 	}
 	loadBefore := loadAvg()
 	key, p := frameSizes(cfg.bitrate)
-	fmt.Fprintf(out, "command: whepload %s\n", strings.Join(args, " "))
+	fmt.Fprintf(out, "command: whepload %s(effective: -viewers %d -dial-batch %d -warmup %v -window %v -bitrate %d -timeout %v)\n",
+		strings.Join(append(args, ""), " "), cfg.viewers, cfg.dialBatch, cfg.warmup, cfg.window, cfg.bitrate, cfg.timeout)
 	fmt.Fprintf(out, "whepload: %d WHEP viewers of one stream on loopback: H.264 42e01f 720p30-like at %.2f Mbit/s "+
 		"(keyframe %d B every %d frames, P-frames ~%d B, payloads <= %d B) + Opus 20 ms %d B; "+
 		"warm-up %v, window %v; GOMAXPROCS=%d, %d CPUs\n",
@@ -169,8 +170,13 @@ func run(ctx context.Context, cfg config, args []string, out io.Writer) error {
 	res.loadBefore = loadBefore
 	res.rssBase = rssBase
 	report(out, cfg, res)
+	if p := problems(cfg, res); len(p) > 0 {
+		return fmt.Errorf("%w: %s", errInvalid, strings.Join(p, "; "))
+	}
 	return nil
 }
+
+var errInvalid = errors.New("the run is not valid")
 
 // result is everything report prints.
 type result struct {
@@ -209,12 +215,11 @@ func measure(ctx context.Context, cfg config, n *node) (result, error) {
 	if err != nil {
 		return res, err
 	}
-	err = wait(ctx, cfg.window)
-	stopProfile()
-	if err != nil {
-		return res, err
+	var s1 sample
+	if err = wait(ctx, cfg.window); err == nil {
+		s1, err = takeSample(ctx, n, lp)
 	}
-	s1, err := takeSample(ctx, n, lp)
+	stopProfile()
 	if err != nil {
 		return res, err
 	}

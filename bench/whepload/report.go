@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/canopylive/canopy/sfu"
@@ -155,6 +156,40 @@ func group(n float64) string {
 
 func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
 
+// Limits of a valid run.
+const (
+	maxLossPct   = 0.1 // packets lost between the sfu and the viewers
+	maxRtxPct    = 1.0 // retransmissions among the packets forwarded
+	minSourcePct = 95  // Opus packets written, of one per 20 ms
+)
+
+// problems lists why a run's figures are not comparable; none means the
+// node kept up and the viewers read what it sent.
+func problems(cfg config, r result) []string {
+	m := r.m
+	var p []string
+	if r.ready.Receiving < cfg.viewers {
+		p = append(p, fmt.Sprintf("only %d of %d viewers received video", r.ready.Receiving, cfg.viewers))
+	}
+	if m.viewersBefore != m.video.viewers {
+		p = append(p, fmt.Sprintf("viewers bound changed during the window (%d -> %d)", m.viewersBefore, m.video.viewers))
+	}
+	if want := m.wall.Seconds() / opusInterval.Seconds(); float64(m.audio.in) < want*minSourcePct/100 {
+		p = append(p, fmt.Sprintf("the source fell behind (%d of %.0f Opus packets written): the machine is saturated", m.audio.in, want))
+	}
+	if pct(m.lost(), m.expected) > maxLossPct {
+		p = append(p, fmt.Sprintf("the viewers lost %.2f %% of packets on the way (%d UDP receive-buffer drops): the load client or the machine cannot keep up",
+			pct(m.lost(), m.expected), m.udp.rcvbufErrors))
+	}
+	if d := m.video.dropped + m.audio.dropped; d > 0 {
+		p = append(p, fmt.Sprintf("the sfu dropped %d packets on full viewer queues", d))
+	}
+	if rtx := m.video.retransmitted + m.audio.retransmitted; pct(int64(rtx), m.forwarded()) > maxRtxPct {
+		p = append(p, fmt.Sprintf("retransmissions are %.1f %% of the packets forwarded", pct(int64(rtx), m.forwarded())))
+	}
+	return p
+}
+
 func report(out io.Writer, cfg config, r result) {
 	m, rd := r.m, r.ready
 	fmt.Fprintf(out, "viewers: %d of %d receiving video (%d sessions created, %d dials failed, %d connected) %.1f s after the first dial\n",
@@ -187,7 +222,7 @@ func report(out io.Writer, cfg config, r result) {
 		float64(m.receivedBytes)*8/w/1e6, float64(m.receivedBytes)*8/w/1e6/float64(max(1, rd.Receiving)))
 	fmt.Fprintf(out, "  machine UDP (whole machine): %s datagrams/s sent, %s received, receive-buffer drops %d, send-buffer drops %d\n",
 		group(m.rate(m.udp.out)), group(m.rate(m.udp.in)), m.udp.rcvbufErrors, m.udp.sndbufErrors)
-	fmt.Fprintf(out, "  keyframe requests from viewers (coalesced, not sent upstream here): %d\n", r.keyReqs)
+	fmt.Fprintf(out, "  keyframe requests the sfu would send upstream (viewers' PLI/FIR, coalesced): %d\n", r.keyReqs)
 
 	fmt.Fprintf(out, "\nCPU (user+system) over the window, %d CPUs in the machine\n", m.cpus)
 	fmt.Fprintf(out, "  node (sfu + pion, this process):  %6.2f s = %.2f cores\n", m.serverCPU.Seconds(), m.cores())
@@ -203,4 +238,10 @@ func report(out io.Writer, cfg config, r result) {
 		group(float64(m.receivedBytes)*8/1e6/max(m.serverCPU.Seconds(), 1e-9)))
 	fmt.Fprintf(out, "LiveKit's published figure: ~35,000 packets/s per core (cited, not measured here)\n")
 	fmt.Fprintf(out, "ratio canopy/LiveKit: %.2fx (higher is better)\n", ppc/livekitPPSPerCore)
+	if p := problems(cfg, r); len(p) > 0 {
+		fmt.Fprintf(out, "check: NOT VALID, the figures above are not comparable: %s\n", strings.Join(p, "; "))
+	} else {
+		fmt.Fprintf(out, "check: valid (every viewer received video; loss <= %.1f %%, no sfu drops, retransmissions <= %.0f %%, source on time)\n",
+			maxLossPct, maxRtxPct)
+	}
 }

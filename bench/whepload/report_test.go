@@ -75,6 +75,7 @@ func TestNewMeasurement(t *testing.T) {
 		"LiveKit's published figure: ~35,000 packets/s per core (cited, not measured here)",
 		"ratio canopy/LiveKit: 0.19x",
 		"0.10 before the run, 1.50 at the end",
+		"check: NOT VALID, the figures above are not comparable: the sfu dropped 4 packets",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, out.String())
@@ -103,5 +104,46 @@ func TestPercentile(t *testing.T) {
 	}
 	if percentile(nil, 50) != 0 {
 		t.Error("empty")
+	}
+}
+
+func TestProblems(t *testing.T) {
+	cfg := config{viewers: 200}
+	valid := func() result {
+		return result{ready: readyMsg{Dialled: 200, Receiving: 200, Connected: 200}, m: measurement{
+			wall: 20 * time.Second, serverCPU: 15 * time.Second, viewersBefore: 200,
+			video:    kindCounts{viewers: 200, in: 5480, received: 1_096_000, retransmitted: 100},
+			audio:    kindCounts{viewers: 200, in: 1000, received: 200_000},
+			expected: 1_296_000,
+		}}
+	}
+	tests := []struct {
+		name   string
+		change func(*result)
+		want   string // "" for a valid run
+	}{
+		{"valid", func(*result) {}, ""},
+		{"missing viewers", func(r *result) { r.ready.Receiving = 199 }, "only 199 of 200 viewers"},
+		{"viewers changed", func(r *result) { r.m.video.viewers = 198 }, "viewers bound changed"},
+		{"source late", func(r *result) { r.m.audio.in = 900 }, "the source fell behind"},
+		{"loss", func(r *result) { r.m.expected += 2000; r.m.udp.rcvbufErrors = 7 }, "lost 0.15 % of packets on the way (7 UDP"},
+		{"loss within limit", func(r *result) { r.m.expected += 1000 }, ""},
+		{"sfu drops", func(r *result) { r.m.video.dropped = 3 }, "dropped 3 packets"},
+		{"retransmissions", func(r *result) { r.m.video.retransmitted = 20_000 }, "retransmissions are 1.5 %"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := valid()
+			tc.change(&r)
+			got := strings.Join(problems(cfg, r), "; ")
+			if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
+				t.Fatalf("problems = %q, want %q", got, tc.want)
+			}
+			var out bytes.Buffer
+			report(&out, cfg, r)
+			if valid := strings.Contains(out.String(), "check: valid"); valid != (tc.want == "") {
+				t.Fatalf("report check line wrong for %q:\n%s", got, out.String())
+			}
+		})
 	}
 }
