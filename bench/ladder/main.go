@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/canopylive/canopy/internal/benchutil"
 	"github.com/canopylive/canopy/transcode"
 )
 
@@ -107,7 +108,7 @@ func run(ctx context.Context, cfg config, w io.Writer) (err error) {
 
 	b := bench{ffmpeg: ffmpeg, dir: dir, log: newLogger(cfg.verbose)}
 	fmt.Fprintf(w, "machine: %d cores (GOMAXPROCS %d), CPU %q, %s, %s/%s, load average %s\n",
-		runtime.NumCPU(), runtime.GOMAXPROCS(0), cpuModel(), ffmpegVersion(ctx, ffmpeg), runtime.GOOS, runtime.GOARCH, loadAvg())
+		runtime.NumCPU(), runtime.GOMAXPROCS(0), cpuModel(), ffmpegVersion(ctx, ffmpeg), runtime.GOOS, runtime.GOARCH, benchutil.LoadAvg()) // other work on the machine slows both runs and shows here
 
 	b.srcPath = filepath.Join(dir, "source.flv")
 	if cfg.keep != "" {
@@ -214,17 +215,4 @@ func ffmpegVersion(ctx context.Context, ffmpeg string) string {
 		line = line[:i]
 	}
 	return line
-}
-
-// loadAvg is the 1-minute load average from /proc/loadavg: other work on the
-// machine slows the wall clock of both runs and shows here.
-func loadAvg() string {
-	data, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	if f := strings.Fields(string(data)); len(f) > 0 {
-		return f[0]
-	}
-	return "?"
 }

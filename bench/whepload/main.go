@@ -115,8 +115,8 @@ func takeSample(ctx context.Context, n *node, lp *loadProc) (sample, error) {
 	var errs [5]error
 	err := n.atKeyframe(ctx, func() {
 		s.at = time.Now()
-		s.cpu, errs[0] = cpuSelf()
-		s.childCPU, errs[1] = cpuOf(lp.pid())
+		s.cpu, errs[0] = benchutil.CPUSelf()
+		s.childCPU, errs[1] = benchutil.CPUOf(strconv.Itoa(lp.pid()))
 		s.machine, errs[2] = machineCPU()
 		s.udp, errs[3] = machineUDP()
 		s.video, s.audio = n.video.Stats(), n.audio.Stats()
@@ -141,7 +141,7 @@ func run(ctx context.Context, cfg config, args []string, out io.Writer) error {
 	if err := raiseFDLimit(4*cfg.viewers + 256); err != nil {
 		return err
 	}
-	loadBefore := loadAvg()
+	loadBefore := benchutil.LoadAvg()
 	key, p := frameSizes(cfg.bitrate)
 	fmt.Fprintf(out, "command: whepload %s(effective: -viewers %d -dial-batch %d -warmup %v -window %v -bitrate %d -timeout %v)\n",
 		strings.Join(append(args, ""), " "), cfg.viewers, cfg.dialBatch, cfg.warmup, cfg.window, cfg.bitrate, cfg.timeout)
@@ -151,7 +151,7 @@ func run(ctx context.Context, cfg config, args []string, out io.Writer) error {
 		cfg.viewers, float64(cfg.bitrate)/1e6, key, gopFrames, p, maxPayload, opusBytes,
 		cfg.warmup, cfg.window, runtime.GOMAXPROCS(0), runtime.NumCPU())
 
-	rssBase, err := rssSelf()
+	rssBase, err := benchutil.RSSOf("self")
 	if err != nil {
 		return err
 	}
@@ -211,7 +211,7 @@ func measure(ctx context.Context, cfg config, n *node) (result, error) {
 	if err != nil {
 		return res, err
 	}
-	stopProfile, err := startCPUProfile(cfg.cpuprof)
+	stopProfile, err := benchutil.StartCPUProfile(cfg.cpuprof)
 	if err != nil {
 		return res, err
 	}
@@ -223,8 +223,8 @@ func measure(ctx context.Context, cfg config, n *node) (result, error) {
 	if err != nil {
 		return res, err
 	}
-	res.loadEnd = loadAvg()
-	if res.rss, err = rssSelf(); err != nil {
+	res.loadEnd = benchutil.LoadAvg()
+	if res.rss, err = benchutil.RSSOf("self"); err != nil {
 		return res, err
 	}
 	if !n.feeding() {

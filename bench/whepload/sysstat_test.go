@@ -3,45 +3,7 @@ package main
 import (
 	"errors"
 	"testing"
-	"time"
 )
-
-func TestParseStatCPU(t *testing.T) {
-	tests := []struct {
-		in   string
-		want time.Duration
-		err  bool
-	}{
-		{"4242 (whepload) S 1 4242 4242 0 -1 4194304 100 0 0 0 250 75 0 0 20 0 7 0 100 1000 200", 3250 * time.Millisecond, false},
-		{"4242 (my (odd) name) R 1 1 1 0 -1 0 0 0 0 0 1 2 0 0", 30 * time.Millisecond, false},
-		{"4242 whepload S 1", 0, true},
-		{"4242 (whepload) S 1 2", 0, true},
-	}
-	for _, tc := range tests {
-		got, err := parseStatCPU([]byte(tc.in))
-		if (err != nil) != tc.err || got != tc.want || (err != nil && !errors.Is(err, errProc)) {
-			t.Errorf("parseStatCPU(%q) = %v, %v; want %v, err %v", tc.in, got, err, tc.want, tc.err)
-		}
-	}
-}
-
-func TestParseVmRSS(t *testing.T) {
-	tests := []struct {
-		in   string
-		want int64
-		err  bool
-	}{
-		{"Name:\twhepload\nVmPeak:\t 100 kB\nVmRSS:\t   51200 kB\nThreads: 7\n", 51200 << 10, false},
-		{"Name:\twhepload\n", 0, true},
-		{"VmRSS:\t 12 MB\n", 0, true},
-	}
-	for _, tc := range tests {
-		got, err := parseVmRSS([]byte(tc.in))
-		if (err != nil) != tc.err || got != tc.want {
-			t.Errorf("parseVmRSS(%q) = %d, %v; want %d, err %v", tc.in, got, err, tc.want, tc.err)
-		}
-	}
-}
 
 func TestParseProcStat(t *testing.T) {
 	// user nice system idle iowait irq softirq steal guest guest_nice

@@ -57,25 +57,6 @@ func TestPercentile(t *testing.T) {
 	}
 }
 
-func TestParseVmRSS(t *testing.T) {
-	tests := []struct {
-		in   string
-		want int64
-		err  bool
-	}{
-		{"Name:\tnode\nVmPeak:\t 100 kB\nVmRSS:\t   51200 kB\nThreads: 7\n", 51200 << 10, false},
-		{"Name:\tnode\n", 0, true},
-		{"VmRSS:\t 12 MB\n", 0, true},
-		{"VmRSS:\t x kB\n", 0, true},
-	}
-	for _, tc := range tests {
-		got, err := parseVmRSS([]byte(tc.in))
-		if (err != nil) != tc.err || got != tc.want || (err != nil && !errors.Is(err, errNoRSS)) {
-			t.Errorf("parseVmRSS(%q) = %d, %v; want %d, err %v", tc.in, got, err, tc.want, tc.err)
-		}
-	}
-}
-
 func TestDummySDPSize(t *testing.T) {
 	s := dummySDP("offer", peerID(42))
 	if len(s) < 500 || len(s) > 1200 || !strings.Contains(s, "a=setup:actpass") || !strings.HasSuffix(s, "\r\n") {
@@ -83,24 +64,5 @@ func TestDummySDPSize(t *testing.T) {
 	}
 	if len(swarmHash(7)) != 20 || len(peerID(123456)) != 20 || len(randomID()) != 20 {
 		t.Fatal("ids must be 20 characters")
-	}
-}
-
-func TestParseStatCPU(t *testing.T) {
-	tests := []struct {
-		in   string
-		want time.Duration
-		err  bool
-	}{
-		{"4242 (node) S 1 4242 4242 0 -1 4194304 100 0 0 0 250 75 0 0 20 0 7 0 100 1000 200", 3250 * time.Millisecond, false},
-		{"4242 (my (odd) name) R 1 1 1 0 -1 0 0 0 0 0 1 2 0 0", 30 * time.Millisecond, false},
-		{"4242 node S 1", 0, true},
-		{"4242 (node) S 1 2", 0, true},
-	}
-	for _, tc := range tests {
-		got, err := parseStatCPU([]byte(tc.in))
-		if (err != nil) != tc.err || got != tc.want {
-			t.Errorf("parseStatCPU(%q) = %v, %v; want %v, err %v", tc.in, got, err, tc.want, tc.err)
-		}
 	}
 }

@@ -131,11 +131,11 @@ func runNode(ctx context.Context, cfg config, n *nodeTracker) (*phase, error) {
 		return nil, err
 	}
 	pid := strconv.Itoa(n.cmd.Process.Pid)
-	cpu0, err := cpuOf(pid)
+	cpu0, err := benchutil.CPUOf(pid)
 	if err != nil {
 		return nil, err
 	}
-	load0 := loadAvg()
+	load0 := benchutil.LoadAvg()
 	lp, err := startLoadClient(ctx, cfg, n.url)
 	if err != nil {
 		return nil, err
@@ -145,8 +145,8 @@ func runNode(ctx context.Context, cfg config, n *nodeTracker) (*phase, error) {
 	if err != nil {
 		return nil, err
 	}
-	load := load0 + "-" + loadAvg()
-	cpu1, err := cpuOf(pid)
+	load := load0 + "-" + benchutil.LoadAvg()
+	cpu1, err := benchutil.CPUOf(pid)
 	if err != nil {
 		return nil, err
 	}
@@ -176,11 +176,11 @@ func runGo(ctx context.Context, cfg config) (*phase, string, error) {
 		return nil, "", err
 	}
 	defer g.close()
-	stopProfile, err := startCPUProfile(cfg.cpuprof)
+	stopProfile, err := benchutil.StartCPUProfile(cfg.cpuprof)
 	if err != nil {
 		return nil, "", err
 	}
-	load0, cpu0 := loadAvg(), cpuSelf()
+	load0, cpu0 := benchutil.LoadAvg(), cpuSelf()
 	lp, err := startLoadClient(ctx, cfg, g.url)
 	if err != nil {
 		stopProfile()
@@ -189,7 +189,7 @@ func runGo(ctx context.Context, cfg config) (*phase, string, error) {
 	defer lp.stop()
 	lat, counters, err := lp.result(ctx)
 	stopProfile()
-	load, cpu := load0+"-"+loadAvg(), cpuSelf()-cpu0
+	load, cpu := load0+"-"+benchutil.LoadAvg(), cpuSelf()-cpu0
 	if err != nil {
 		return nil, "", err
 	}

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/canopylive/canopy/tracker/webtorrent"
+
+	"github.com/canopylive/canopy/internal/benchutil"
 )
 
 // goTracker is Canopy's tracker on a loopback HTTP server in this process.
@@ -110,6 +112,6 @@ func (n *nodeTracker) gc() error {
 	return err
 }
 
-func (n *nodeTracker) rss() (int64, error) { return procRSS(strconv.Itoa(n.cmd.Process.Pid)) }
+func (n *nodeTracker) rss() (int64, error) { return benchutil.RSSOf(strconv.Itoa(n.cmd.Process.Pid)) }
 
 func (n *nodeTracker) stop() { stopChild(n.cmd, n.stdin, 10*time.Second) }
