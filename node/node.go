@@ -50,6 +50,21 @@ type Params struct {
 	// re-attaches to its old parent (or backup). Empty means nothing is
 	// persisted.
 	DataDir string
+	// WHEP, when its URL is set, tells the tracker that this node serves
+	// low-latency viewers, so that it can send them here.
+	WHEP WHEPAdvert
+}
+
+// WHEPAdvert is what a node tells the tracker about its WHEP endpoint.
+type WHEPAdvert struct {
+	// URL is the base URL viewers reach the node at, scheme://host[:port]
+	// (the endpoint is URL/live/{stream}/whep).
+	URL string
+	// Capacity is how many WHEP viewers the node takes at once (0: the
+	// tracker's default).
+	Capacity int
+	// Sessions, optional, is how many it has now; sent in every heartbeat.
+	Sessions func() int
 }
 
 // Node is a relay node (or, with Params.Root, the root of every tree).

@@ -74,11 +74,13 @@ func (n *Node) trackerSession(ctx context.Context, t peer.AddrInfo) error {
 	}
 	defer func() { _ = st.Reset() }()
 	hello := &treepb.Hello{
-		Self:        peerPB(h.ID(), h.Addrs()),
-		MaxChildren: uint32(max(n.p.MaxChildren, 0)),
-		UploadKbps:  uint64(max(n.p.UploadKbps, 0)),
-		Streams:     n.p.Streams,
-		Root:        n.p.Root,
+		Self:         peerPB(h.ID(), h.Addrs()),
+		MaxChildren:  uint32(max(n.p.MaxChildren, 0)),
+		UploadKbps:   uint64(max(n.p.UploadKbps, 0)),
+		Streams:      n.p.Streams,
+		Root:         n.p.Root,
+		WhepUrl:      n.p.WHEP.URL,
+		WhepCapacity: uint32(max(n.p.WHEP.Capacity, 0)),
 	}
 	if err := n.sendTracker(st, &treepb.TrackerMessage{Msg: &treepb.TrackerMessage_Hello{Hello: hello}}); err != nil {
 		return err
@@ -173,6 +175,9 @@ func (n *Node) applyAssignment(a *treepb.Assignment) error {
 // heartbeat builds the node's periodic state report.
 func (n *Node) heartbeat() *treepb.Heartbeat {
 	hb := &treepb.Heartbeat{}
+	if f := n.p.WHEP.Sessions; f != nil {
+		hb.WhepSessions = uint32(max(f(), 0))
+	}
 	seen := map[peer.ID]bool{}
 	total := 0
 	defer func() {

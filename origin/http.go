@@ -48,7 +48,11 @@ func (o *Origin) Handler() http.Handler {
 		route("GET /{$}", "index", o.serveIndex)
 	}
 	mux.Handle("GET /metrics", promhttp.HandlerFor(o.p.Registry, promhttp.HandlerOpts{}))
-	return o.cors(mux)
+	var h http.Handler = mux
+	if o.whep != nil && o.p.LowLatency.Router != nil {
+		h = o.redirectWHEP(mux)
+	}
+	return o.cors(h)
 }
 
 // cors lets players on other origins fetch playlists and segments.

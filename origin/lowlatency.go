@@ -26,6 +26,9 @@ type LowLatencyParams struct {
 	// PeerConnections (tests restrict ICE to loopback).
 	SettingEngine webrtc.SettingEngine
 	ICEServers    []webrtc.ICEServer
+	// Router, optional, picks a relay node for each WHEP viewer (the
+	// tracker); the origin then answers the offer with a redirect there.
+	Router WHEPRouter
 }
 
 // H.264 as the transcoder's WebRTC output sends it: constrained baseline,

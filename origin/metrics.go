@@ -17,6 +17,7 @@ type metrics struct {
 	httpBytes     *prometheus.CounterVec
 	httpDuration  *prometheus.HistogramVec
 	rtpDropped    prometheus.Counter
+	whepRedirects *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -39,8 +40,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "HTTP request latency by route.", Buckets: prometheus.ExponentialBuckets(0.0005, 4, 8)}, []string{"route"}),
 		rtpDropped: prometheus.NewCounter(prometheus.CounterOpts{Name: "canopy_lowlatency_rtp_dropped_total",
 			Help: "RTP packets on the low-latency receivers that were not ffmpeg's (SSRC, payload type) or did not parse."}),
+		whepRedirects: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "canopy_whep_offers_routed_total",
+			Help: "WHEP offers sent to a relay node (to=relay) or kept by the origin (to=origin) after asking the router."}, []string{"to"}),
 	}
-	for _, c := range []prometheus.Collector{m.rtmpConns, m.refused, m.live, m.ingestBytes, m.segments, m.archiveErrors, m.httpRequests, m.httpBytes, m.httpDuration, m.rtpDropped} {
+	for _, c := range []prometheus.Collector{m.rtmpConns, m.refused, m.live, m.ingestBytes, m.segments, m.archiveErrors, m.httpRequests, m.httpBytes, m.httpDuration, m.rtpDropped, m.whepRedirects} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

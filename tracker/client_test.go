@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -26,6 +27,11 @@ type fakeNode struct {
 	root        bool
 	maxChildren uint32
 	stream      string
+	// WHEP advertisement: set before connect; sessions may change any time.
+	whepURL      string
+	whepCap      uint32
+	whepSessions atomic.Uint32
+	hbEvery      time.Duration // heartbeat interval; default 100 ms
 
 	wmu    sync.Mutex // serialises writes to st
 	mu     sync.Mutex
@@ -71,7 +77,8 @@ func (n *fakeNode) connect(tracker host.Host) {
 		addrs = append(addrs, a.Bytes())
 	}
 	hello := &treepb.Hello{Self: &treepb.Peer{Id: n.id, Addrs: addrs}, MaxChildren: n.maxChildren,
-		UploadKbps: 10000, Streams: []string{n.stream}, Root: n.root}
+		UploadKbps: 10000, Streams: []string{n.stream}, Root: n.root,
+		WhepUrl: n.whepURL, WhepCapacity: n.whepCap}
 	if err := proto.WriteMessage(st, &treepb.TrackerMessage{Msg: &treepb.TrackerMessage_Hello{Hello: hello}}); err != nil {
 		n.t.Fatal(err)
 	}
@@ -83,7 +90,11 @@ func (n *fakeNode) connect(tracker host.Host) {
 	n.wg.Add(2)
 	go func() {
 		defer n.wg.Done()
-		tick := time.NewTicker(100 * time.Millisecond)
+		every := n.hbEvery
+		if every == 0 {
+			every = 100 * time.Millisecond
+		}
+		tick := time.NewTicker(every)
 		defer tick.Stop()
 		for {
 			select {
@@ -118,7 +129,8 @@ func (n *fakeNode) connect(tracker host.Host) {
 }
 
 func (n *fakeNode) heartbeat(st network.Stream) bool {
-	hb := &treepb.Heartbeat{Streams: []*treepb.StreamState{{Stream: n.stream, Parent: n.currentParent()}}}
+	hb := &treepb.Heartbeat{Streams: []*treepb.StreamState{{Stream: n.stream, Parent: n.currentParent()}},
+		WhepSessions: n.whepSessions.Load()}
 	n.wmu.Lock()
 	defer n.wmu.Unlock()
 	return proto.WriteMessage(st, &treepb.TrackerMessage{Msg: &treepb.TrackerMessage_Heartbeat{Heartbeat: hb}}) == nil

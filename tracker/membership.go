@@ -27,6 +27,14 @@ func (t *Tracker) hello(s *session, h *treepb.Hello) error {
 		return fmt.Errorf("%w: %s may not be a root", ErrBadHello, s.id)
 	}
 	maxc := int(min(h.GetMaxChildren(), MaxChildrenCap))
+	whepURL, err := validWHEPURL(h.GetWhepUrl())
+	if err != nil {
+		return err
+	}
+	whepCap := int(min(h.GetWhepCapacity(), maxWHEPCapacity))
+	if whepCap == 0 {
+		whepCap = DefaultWHEPCapacity
+	}
 	t.mu.Lock()
 	defer func() {
 		t.flushLocked()
@@ -39,6 +47,7 @@ func (t *Tracker) hello(s *session, h *treepb.Hello) error {
 	}
 	now := t.p.Now()
 	s.self, s.root, s.maxChildren, s.lastSeen, s.registered = self, h.GetRoot(), maxc, now, true
+	s.whepURL, s.whepCapacity = whepURL, whepCap
 	for _, name := range streams {
 		s.streams[name] = &wanted{}
 	}
@@ -131,6 +140,7 @@ func (t *Tracker) heartbeat(s *session, hb *treepb.Heartbeat) error {
 	}()
 	now := t.p.Now()
 	s.lastSeen, s.heard = now, true
+	s.whepSessions, s.whepHanded = int(min(hb.GetWhepSessions(), maxWHEPCapacity)), 0
 	for _, st := range hb.GetStreams() {
 		name := st.GetStream()
 		w := s.streams[name]

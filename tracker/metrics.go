@@ -16,6 +16,7 @@ type metrics struct {
 	reports     prometheus.Counter
 	moves       prometheus.Counter
 	drops       *prometheus.CounterVec
+	whepPicks   *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -32,11 +33,14 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "canopy_tracker_rebalance_moves_total", Help: "Nodes moved up by rebalancing."}),
 		drops: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "canopy_tracker_sessions_closed_total", Help: "Tracker sessions ended, by reason."}, []string{"reason"}),
+		whepPicks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "canopy_tracker_whep_picks_total",
+			Help: "Low-latency viewers sent to a relay (result=relay) or left to the origin (result=none)."}, []string{"result"}),
 	}
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.sessions, m.streams, m.assignments, m.reports, m.moves, m.drops} {
+	for _, c := range []prometheus.Collector{m.sessions, m.streams, m.assignments, m.reports, m.moves, m.drops, m.whepPicks} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -36,6 +36,12 @@ type session struct {
 	deferUntil  time.Time // joins wait for the first heartbeat until then
 	heard       bool      // a heartbeat arrived
 	registered  bool
+	// WHEP relay state: the base URL and capacity from the Hello, the
+	// sessions from the last Heartbeat, and viewers sent since then.
+	whepURL      string
+	whepCapacity int
+	whepSessions int
+	whepHanded   int
 }
 
 // wanted is one stream a node carries.

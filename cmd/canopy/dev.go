@@ -64,7 +64,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 		return err
 	}
 	defer tr.Close()
-	st, err := startOriginStack(ctx, cfg, tr.peers(), tr.wt, log, newRegistry())
+	st, err := startOriginStack(ctx, cfg, tr.peers(), tr.wt, trackerWHEPRouter{tr.t}, log, newRegistry())
 	if err != nil {
 		return err
 	}

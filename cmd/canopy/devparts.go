@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -60,6 +62,7 @@ func startDevTracker(ctx context.Context, cfg config.Config, log *slog.Logger) (
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /tracker/stats", trackerStats(t, wt))
+	mux.Handle("GET /tracker/whep/{stream}", t.WHEPHandler())
 	mux.Handle("GET /tracker", wt)
 	srv, addr, err := serveHTTP("127.0.0.1:0", mux, log, nil)
 	if err != nil {
@@ -89,6 +92,7 @@ type devRelays struct {
 	chats []*conversation
 	lls   []*nodeLowLatency
 	srvs  []*http.Server
+	lns   []net.Listener
 	urls  []string
 }
 
@@ -103,10 +107,23 @@ func startDevNodes(ctx context.Context, cfg config.Config, tr *devTracker, super
 			return nil, errors.Join(err, d.Close())
 		}
 		d.hosts = append(d.hosts, h)
+		// Listen first: the node tells the tracker its WHEP URL in its Hello.
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, errors.Join(fmt.Errorf("http listen: %w", err), d.Close())
+		}
+		d.lns = append(d.lns, ln) // closed by Close, also if a step below fails
+		nodeURL := localURL("http", ln.Addr().String())
+		var ll atomic.Pointer[nodeLowLatency]
+		var advert node.WHEPAdvert
+		if cfg.Origin.LowLatency.Enabled {
+			advert = node.WHEPAdvert{URL: nodeURL, Capacity: cfg.Node.MaxWHEPViewersOrDerived(),
+				Sessions: func() int { return ll.Load().Sessions() }}
+		}
 		nd, err := node.New(node.Params{Host: h, OriginKey: key, Trackers: trackers, Streams: []string{devStream},
 			DataDir:     filepath.Join(cfg.DataDir, fmt.Sprintf("node%d", i+1)),
 			MaxChildren: cfg.Node.MaxChildren, UploadKbps: int(cfg.Node.UploadMbps * 1000), Window: cfg.Node.Window,
-			Logger: log.With("component", "node", "node", i+1), Registry: prometheus.NewRegistry()})
+			Logger: log.With("component", "node", "node", i+1), Registry: prometheus.NewRegistry(), WHEP: advert})
 		if err != nil {
 			return nil, errors.Join(err, d.Close())
 		}
@@ -137,20 +154,18 @@ func startDevNodes(ctx context.Context, cfg config.Config, tr *devTracker, super
 		routes(mux)
 		chat.Register(mux)
 		if cfg.Origin.LowLatency.Enabled {
-			ll, err := startNodeLowLatency(ctx, h, nd, []string{devStream}, webrtc.SettingEngine{},
+			l, err := startNodeLowLatency(ctx, h, nd, []string{devStream}, cfg.Node.MaxWHEPViewersOrDerived(), webrtc.SettingEngine{},
 				log.With("component", "lowlatency", "node", i+1), prometheus.NewRegistry())
 			if err != nil {
 				return nil, errors.Join(err, d.Close())
 			}
-			d.lls = append(d.lls, ll)
-			ll.Register(mux)
+			d.lls = append(d.lls, l)
+			l.Register(mux)
+			ll.Store(l)
 		}
-		srv, addr, err := serveHTTP("127.0.0.1:0", mux, log, node.TuneServer)
-		if err != nil {
-			return nil, errors.Join(err, d.Close())
-		}
+		srv, _ := serveOn(ln, mux, log, node.TuneServer)
 		d.srvs = append(d.srvs, srv)
-		d.urls = append(d.urls, localURL("http", addr))
+		d.urls = append(d.urls, nodeURL)
 	}
 	return d, nil
 }
@@ -158,6 +173,9 @@ func startDevNodes(ctx context.Context, cfg config.Config, tr *devTracker, super
 func (d *devRelays) Close() error {
 	for _, s := range d.srvs {
 		shutdown(s)
+	}
+	for _, ln := range d.lns {
+		_ = ln.Close() // already closed by shutdown when it was served
 	}
 	var errs []error
 	for _, sp := range d.sps {

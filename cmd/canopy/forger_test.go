@@ -202,7 +202,7 @@ func TestForgingRelayIsRoutedAround(t *testing.T) {
 	e.cfg.Origin.Streams = []config.Stream{{ID: treeStream, Key: "tree-secret-key"}}
 	e.trackers = []*testTracker{e.startTracker("", nil)}
 	t.Cleanup(e.trackers[0].stop)
-	st, err := startOriginStack(context.Background(), e.cfg, e.trackerInfos(), nil, e.log, prometheus.NewRegistry())
+	st, err := startOriginStack(context.Background(), e.cfg, e.trackerInfos(), nil, nil, e.log, prometheus.NewRegistry())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/webrtc/v4"
@@ -51,9 +52,18 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	}
 	defer h.Close()
 	reg := newRegistry()
+	var ll atomic.Pointer[nodeLowLatency] // set once its WHEP server runs
+	var advert node.WHEPAdvert
+	switch {
+	case nc.LowLatency && nc.PublicURL != "":
+		advert = node.WHEPAdvert{URL: nc.PublicURL, Capacity: nc.MaxWHEPViewersOrDerived(),
+			Sessions: func() int { return ll.Load().Sessions() }}
+	case nc.LowLatency:
+		log.Info("node.public_url is not set: the tracker will not send low-latency viewers here; only viewers of this node's own pages use its WHEP")
+	}
 	n, err := node.New(node.Params{Host: h, OriginKey: key, Trackers: trackers, Streams: nc.Streams, DataDir: cfg.DataDir,
 		MaxChildren: nc.MaxChildren, UploadKbps: int(nc.UploadMbps * 1000), Window: nc.Window,
-		Logger: log.With("component", "node"), Registry: reg})
+		Logger: log.With("component", "node"), Registry: reg, WHEP: advert})
 	if err != nil {
 		return err
 	}
@@ -84,12 +94,14 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	routes(mux)
 	chat.Register(mux)
 	if nc.LowLatency {
-		ll, err := startNodeLowLatency(ctx, h, n, nc.Streams, webrtc.SettingEngine{}, log.With("component", "lowlatency"), reg)
+		l, err := startNodeLowLatency(ctx, h, n, nc.Streams, nc.MaxWHEPViewersOrDerived(), webrtc.SettingEngine{},
+			log.With("component", "lowlatency"), reg)
 		if err != nil {
 			return err
 		}
-		defer ll.Close()
-		ll.Register(mux)
+		defer l.Close()
+		l.Register(mux)
+		ll.Store(l)
 	}
 	// HTTP/3 on the UDP port with the HTTP port's number; HTTP/1.1 and h2
 	// responses advertise it with Alt-Svc.

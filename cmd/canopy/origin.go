@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/canopylive/canopy/origin"
 	"io"
 	"net/http"
 
@@ -23,12 +24,14 @@ func runOrigin(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		return err
 	}
 	var browserTracker http.Handler
+	var router origin.WHEPRouter
 	if cfg.Origin.BrowserTracker != "" {
 		if browserTracker, err = trackerProxy(cfg.Origin.BrowserTracker); err != nil {
 			return err
 		}
+		router = newHTTPWHEPRouter(cfg.Origin.BrowserTracker)
 	}
-	st, err := startOriginStack(ctx, cfg, trackers, browserTracker, log, newRegistry())
+	st, err := startOriginStack(ctx, cfg, trackers, browserTracker, router, log, newRegistry())
 	if err != nil {
 		return err
 	}

@@ -31,9 +31,10 @@ type originStack struct {
 
 // startOriginStack starts the root node (joining trackers) and the origin,
 // which also serves the web app and, when browserTracker is not nil, the
-// browser tracker at GET /tracker.
+// browser tracker at GET /tracker. router, optional, sends low-latency
+// viewers to relay nodes.
 func startOriginStack(ctx context.Context, cfg config.Config, trackers []peer.AddrInfo, browserTracker http.Handler,
-	log *slog.Logger, reg *prometheus.Registry) (*originStack, error) {
+	router origin.WHEPRouter, log *slog.Logger, reg *prometheus.Registry) (*originStack, error) {
 	key, err := loadOriginKey(cfg)
 	if err != nil {
 		return nil, err
@@ -73,7 +74,7 @@ func startOriginStack(ctx context.Context, cfg config.Config, trackers []peer.Ad
 		return nil, errors.Join(err, st.chat.Close(), h.Close())
 	}
 	st.o, err = newOrigin(cfg, key, log, reg, rootFeed{n: st.root, log: log.With("component", "root")},
-		func() (string, []string) { return h.ID().String(), peerAddrs(h) }, routes)
+		func() (string, []string) { return h.ID().String(), peerAddrs(h) }, routes, router)
 	if err != nil {
 		return nil, errors.Join(err, st.chat.Close(), h.Close())
 	}

@@ -53,6 +53,7 @@ func runTracker(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 	defer wt.Close()
 	mux := http.NewServeMux()
 	mux.Handle("GET /tracker/stats", trackerStats(tr, wt))
+	mux.Handle("GET /tracker/whep/{stream}", tr.WHEPHandler())
 	mux.Handle("GET /tracker", wt)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	srv, addr, err := serveHTTP(cfg.Tracker.HTTP, mux, log, nil)
@@ -74,6 +75,14 @@ func serveHTTP(addr string, h http.Handler, log interface{ Error(string, ...any)
 	if err != nil {
 		return nil, "", fmt.Errorf("http listen: %w", err)
 	}
+	srv, a := serveOn(ln, h, log, tune)
+	return srv, a, nil
+}
+
+// serveOn serves h on ln until shutdown, like serveHTTP, for a caller that
+// needed the address before it had the handler.
+func serveOn(ln net.Listener, h http.Handler, log interface{ Error(string, ...any) },
+	tune func(*http.Server, net.Listener) net.Listener) (*http.Server, string) {
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
 	if tune != nil {
 		ln = tune(srv, ln)
@@ -83,7 +92,7 @@ func serveHTTP(addr string, h http.Handler, log interface{ Error(string, ...any)
 			log.Error("http server stopped", "err", err)
 		}
 	}()
-	return srv, ln.Addr().String(), nil
+	return srv, ln.Addr().String()
 }
 
 func shutdown(srv *http.Server) {

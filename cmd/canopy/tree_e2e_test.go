@@ -185,7 +185,7 @@ func TestRelayTree30Nodes(t *testing.T) {
 		}
 	})
 
-	st, err := startOriginStack(context.Background(), e.cfg, e.trackerInfos(), nil, e.log, prometheus.NewRegistry())
+	st, err := startOriginStack(context.Background(), e.cfg, e.trackerInfos(), nil, nil, e.log, prometheus.NewRegistry())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -95,7 +95,7 @@ func TestWHEPThroughThreeHops(t *testing.T) {
 	e.cfg.Origin.Streams = []config.Stream{{ID: treeStream, Key: "tree-secret-key"}}
 	e.trackers = append(e.trackers, e.startTracker("", nil))
 	t.Cleanup(func() { e.trackers[0].stop() })
-	st, err := startOriginStack(context.Background(), e.cfg, e.trackerInfos(), nil, e.log, prometheus.NewRegistry())
+	st, err := startOriginStack(context.Background(), e.cfg, e.trackerInfos(), nil, nil, e.log, prometheus.NewRegistry())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +108,7 @@ func TestWHEPThroughThreeHops(t *testing.T) {
 	lls := map[string]*nodeLowLatency{}
 	for range 3 {
 		tn := e.addNode(1)
-		ll, err := startNodeLowLatency(context.Background(), tn.h, tn.n, []string{treeStream}, se, e.log, prometheus.NewRegistry())
+		ll, err := startNodeLowLatency(context.Background(), tn.h, tn.n, []string{treeStream}, 0, se, e.log, prometheus.NewRegistry())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -65,7 +65,7 @@ func loadOriginKey(cfg config.Config) (ed25519.PrivateKey, error) {
 // newOrigin builds an origin from the configuration; feed and rootPeer may
 // be nil (no relay tree).
 func newOrigin(cfg config.Config, key ed25519.PrivateKey, log *slog.Logger, reg *prometheus.Registry,
-	feed origin.Feed, rootPeer func() (string, []string), routes func(*http.ServeMux)) (*origin.Origin, error) {
+	feed origin.Feed, rootPeer func() (string, []string), routes func(*http.ServeMux), router origin.WHEPRouter) (*origin.Origin, error) {
 	store, err := origin.NewFileStore(filepath.Join(cfg.DataDir, "archive"))
 	if err != nil {
 		return nil, err
@@ -90,7 +90,7 @@ func newOrigin(cfg config.Config, key ed25519.PrivateKey, log *slog.Logger, reg 
 		DVRWindow: o.DVRWindow, CORSOrigins: o.CORSOrigins,
 		LogDir: filepath.Join(cfg.DataDir, "logs"), Logger: log, Registry: reg,
 		Feed: feed, RootPeer: rootPeer, Routes: routes,
-		LowLatency: origin.LowLatencyParams{Enabled: o.LowLatency.Enabled, Rung: o.LowLatency.Rung},
+		LowLatency: origin.LowLatencyParams{Enabled: o.LowLatency.Enabled, Rung: o.LowLatency.Rung, Router: router},
 	})
 }
 

@@ -64,6 +64,14 @@ type Node struct {
 	// the relay tree and serves it over WHEP (the origin must have
 	// origin.low_latency on).
 	LowLatency bool `yaml:"low_latency"`
+	// PublicURL is the base URL viewers reach this node's HTTP at
+	// (https://relay.example:8090). With low_latency it is told to the
+	// tracker, which then sends low-latency viewers here. Empty: the node
+	// serves only viewers who open its own pages.
+	PublicURL string `yaml:"public_url"`
+	// MaxWHEPViewers is how many low-latency viewers the node takes at
+	// once; 0 derives it from upload_mbps (one per 3 Mbit/s, at least 2).
+	MaxWHEPViewers int `yaml:"max_whep_viewers"`
 }
 
 // Log selects the log level and format.
@@ -240,6 +248,12 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("%w: node.browser_trackers[%d] is empty", ErrInvalid, i)
 		}
 	}
+	if err := validateURL("node.public_url", c.Node.PublicURL, "http", "https"); err != nil {
+		return err
+	}
+	if c.Node.MaxWHEPViewers < 0 || c.Node.MaxWHEPViewers > 10_000 {
+		return fmt.Errorf("%w: node.max_whep_viewers %d: want 0 (derive) to 10000", ErrInvalid, c.Node.MaxWHEPViewers)
+	}
 	if c.Node.MaxBrowsers < 0 || c.Node.MaxBrowsers > 10_000 {
 		return fmt.Errorf("%w: node.max_browsers %d: want 0 (derive) to 10000", ErrInvalid, c.Node.MaxBrowsers)
 	}
@@ -256,6 +270,17 @@ func validateURL(field, s string, schemes ...string) error {
 		return fmt.Errorf("%w: %s %q: want a %s URL with a host", ErrInvalid, field, s, strings.Join(schemes, " or "))
 	}
 	return nil
+}
+
+// MaxWHEPViewersOrDerived is node.max_whep_viewers, or when 0 one viewer
+// per 3 Mbit/s of node.upload_mbps (a low-latency viewer takes the whole
+// WebRTC rendition from the node, with no help from other viewers), at
+// least 2.
+func (n Node) MaxWHEPViewersOrDerived() int {
+	if n.MaxWHEPViewers > 0 {
+		return n.MaxWHEPViewers
+	}
+	return max(2, int(n.UploadMbps/3))
 }
 
 // MaxBrowsersOrDerived is node.max_browsers, or when 0 one browser per 2 Mbit/s of

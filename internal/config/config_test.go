@@ -114,6 +114,21 @@ func FuzzDecode(f *testing.F) {
 	})
 }
 
+func TestMaxWHEPViewersOrDerived(t *testing.T) {
+	for _, tc := range []struct {
+		n    Node
+		want int
+	}{
+		{Node{MaxWHEPViewers: 9, UploadMbps: 100}, 9},
+		{Node{UploadMbps: 30}, 10},
+		{Node{UploadMbps: 1}, 2},
+	} {
+		if got := tc.n.MaxWHEPViewersOrDerived(); got != tc.want {
+			t.Errorf("%+v: got %d, want %d", tc.n, got, tc.want)
+		}
+	}
+}
+
 func TestMaxBrowsersOrDerived(t *testing.T) {
 	for _, tc := range []struct {
 		n    Node

@@ -73,5 +73,7 @@ func BindNode(fs *flag.FlagSet, c *Config) {
 	fs.IntVar(&n.MaxChildren, "max-children", n.MaxChildren, "most relay children to feed")
 	fs.Float64Var(&n.UploadMbps, "upload-mbps", n.UploadMbps, "upload capacity to offer, Mbit/s")
 	fs.Var(listFlag{&n.BrowserTrackers}, "browser-trackers", "browser tracker WebSocket URLs (ws://host:8081/tracker), comma-separated")
+	fs.StringVar(&n.PublicURL, "public-url", n.PublicURL, "base URL viewers reach this node at; with --low-latency the tracker sends WHEP viewers there")
+	fs.IntVar(&n.MaxWHEPViewers, "max-whep-viewers", n.MaxWHEPViewers, "low-latency viewers served at once; 0 derives it from --upload-mbps")
 	fs.IntVar(&n.MaxBrowsers, "max-browsers", n.MaxBrowsers, "browsers served at once over WebRTC; 0 derives it from --upload-mbps")
 }

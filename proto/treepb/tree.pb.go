@@ -745,12 +745,17 @@ func (x *Peer) GetAddrs() [][]byte {
 
 // Hello is the first message of a node's tracker stream.
 type Hello struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Self          *Peer                  `protobuf:"bytes,1,opt,name=self,proto3" json:"self,omitempty"`
-	MaxChildren   uint32                 `protobuf:"varint,2,opt,name=max_children,json=maxChildren,proto3" json:"max_children,omitempty"`
-	UploadKbps    uint64                 `protobuf:"varint,3,opt,name=upload_kbps,json=uploadKbps,proto3" json:"upload_kbps,omitempty"`
-	Streams       []string               `protobuf:"bytes,4,rep,name=streams,proto3" json:"streams,omitempty"` // streams this node wants to carry
-	Root          bool                   `protobuf:"varint,5,opt,name=root,proto3" json:"root,omitempty"`      // the origin's node: the root of every tree
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Self        *Peer                  `protobuf:"bytes,1,opt,name=self,proto3" json:"self,omitempty"`
+	MaxChildren uint32                 `protobuf:"varint,2,opt,name=max_children,json=maxChildren,proto3" json:"max_children,omitempty"`
+	UploadKbps  uint64                 `protobuf:"varint,3,opt,name=upload_kbps,json=uploadKbps,proto3" json:"upload_kbps,omitempty"`
+	Streams     []string               `protobuf:"bytes,4,rep,name=streams,proto3" json:"streams,omitempty"` // streams this node wants to carry
+	Root        bool                   `protobuf:"varint,5,opt,name=root,proto3" json:"root,omitempty"`      // the origin's node: the root of every tree
+	// whep_url is the base URL (scheme://host[:port]) at which this node
+	// serves WHEP viewers (POST <whep_url>/live/{stream}/whep), empty when it
+	// serves none; the tracker sends low-latency viewers there.
+	WhepUrl       string `protobuf:"bytes,6,opt,name=whep_url,json=whepUrl,proto3" json:"whep_url,omitempty"`
+	WhepCapacity  uint32 `protobuf:"varint,7,opt,name=whep_capacity,json=whepCapacity,proto3" json:"whep_capacity,omitempty"` // WHEP sessions it takes at once
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -818,6 +823,20 @@ func (x *Hello) GetRoot() bool {
 		return x.Root
 	}
 	return false
+}
+
+func (x *Hello) GetWhepUrl() string {
+	if x != nil {
+		return x.WhepUrl
+	}
+	return ""
+}
+
+func (x *Hello) GetWhepCapacity() uint32 {
+	if x != nil {
+		return x.WhepCapacity
+	}
+	return 0
 }
 
 type Rtt struct {
@@ -945,7 +964,8 @@ type Heartbeat struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Rtts          []*Rtt                 `protobuf:"bytes,1,rep,name=rtts,proto3" json:"rtts,omitempty"`
 	Streams       []*StreamState         `protobuf:"bytes,2,rep,name=streams,proto3" json:"streams,omitempty"`
-	Load          float32                `protobuf:"fixed32,3,opt,name=load,proto3" json:"load,omitempty"` // upload in use / capacity, 0..1+
+	Load          float32                `protobuf:"fixed32,3,opt,name=load,proto3" json:"load,omitempty"`                                    // upload in use / capacity, 0..1+
+	WhepSessions  uint32                 `protobuf:"varint,4,opt,name=whep_sessions,json=whepSessions,proto3" json:"whep_sessions,omitempty"` // WHEP viewers connected now
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -997,6 +1017,13 @@ func (x *Heartbeat) GetStreams() []*StreamState {
 func (x *Heartbeat) GetLoad() float32 {
 	if x != nil {
 		return x.Load
+	}
+	return 0
+}
+
+func (x *Heartbeat) GetWhepSessions() uint32 {
+	if x != nil {
+		return x.WhepSessions
 	}
 	return 0
 }
@@ -1315,14 +1342,16 @@ const file_proto_treepb_tree_proto_rawDesc = "" +
 	"\x03msg\",\n" +
 	"\x04Peer\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
-	"\x05addrs\x18\x02 \x03(\fR\x05addrs\"\xa3\x01\n" +
+	"\x05addrs\x18\x02 \x03(\fR\x05addrs\"\xe3\x01\n" +
 	"\x05Hello\x12(\n" +
 	"\x04self\x18\x01 \x01(\v2\x14.canopy.tree.v1.PeerR\x04self\x12!\n" +
 	"\fmax_children\x18\x02 \x01(\rR\vmaxChildren\x12\x1f\n" +
 	"\vupload_kbps\x18\x03 \x01(\x04R\n" +
 	"uploadKbps\x12\x18\n" +
 	"\astreams\x18\x04 \x03(\tR\astreams\x12\x12\n" +
-	"\x04root\x18\x05 \x01(\bR\x04root\"1\n" +
+	"\x04root\x18\x05 \x01(\bR\x04root\x12\x19\n" +
+	"\bwhep_url\x18\x06 \x01(\tR\awhepUrl\x12#\n" +
+	"\rwhep_capacity\x18\a \x01(\rR\fwhepCapacity\"1\n" +
 	"\x03Rtt\x12\x12\n" +
 	"\x04peer\x18\x01 \x01(\tR\x04peer\x12\x16\n" +
 	"\x06micros\x18\x02 \x01(\rR\x06micros\"~\n" +
@@ -1330,11 +1359,12 @@ const file_proto_treepb_tree_proto_rawDesc = "" +
 	"\x06stream\x18\x01 \x01(\tR\x06stream\x12\x16\n" +
 	"\x06parent\x18\x02 \x01(\tR\x06parent\x12#\n" +
 	"\rlast_sequence\x18\x03 \x01(\x04R\flastSequence\x12\x1a\n" +
-	"\bchildren\x18\x04 \x01(\rR\bchildren\"\x7f\n" +
+	"\bchildren\x18\x04 \x01(\rR\bchildren\"\xa4\x01\n" +
 	"\tHeartbeat\x12'\n" +
 	"\x04rtts\x18\x01 \x03(\v2\x13.canopy.tree.v1.RttR\x04rtts\x125\n" +
 	"\astreams\x18\x02 \x03(\v2\x1b.canopy.tree.v1.StreamStateR\astreams\x12\x12\n" +
-	"\x04load\x18\x03 \x01(\x02R\x04load\"L\n" +
+	"\x04load\x18\x03 \x01(\x02R\x04load\x12#\n" +
+	"\rwhep_sessions\x18\x04 \x01(\rR\fwhepSessions\"L\n" +
 	"\x06Report\x12\x12\n" +
 	"\x04peer\x18\x01 \x01(\tR\x04peer\x12\x16\n" +
 	"\x06stream\x18\x02 \x01(\tR\x06stream\x12\x16\n" +

@@ -433,6 +433,7 @@ export class P2PPlayer {
       errors: { ...this.errors },
       webrtc: {
         state: this.ll?.state ?? "closed",
+        server: this.ll?.server ?? "",
         framesDecoded: d?.framesDecoded ?? 0,
         freezeCount: d?.freezeCount ?? 0,
         packetsLost: d?.packetsLost ?? 0,

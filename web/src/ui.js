@@ -130,6 +130,7 @@ function lowLatencyRows(s) {
   return [
     ["Mode", "low latency (WebRTC)"],
     ["Connection", String(w.state ?? "–")],
+    ["Served by", w.server || "–"],
     ["From relay nodes", "—"],
     ["From viewers", "—"],
     ["From server (HTTP)", "—"],
@@ -141,7 +142,7 @@ function lowLatencyRows(s) {
     ["Packets lost", count(w.packetsLost)],
     ["NACKs sent", count(w.nackCount)],
     ["Stalls", `${s.stalls} (${secs(s.stallMs / 1000)})`],
-    ["Segments verified", "not checked (WebRTC media comes straight from this server)"],
+    ["Segments verified", "not checked (WebRTC media comes straight from the server above)"],
     ["Shared with viewers", "—"],
   ];
 }

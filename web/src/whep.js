@@ -64,8 +64,20 @@ export function whepEndpoint(stream, base) {
 }
 
 /**
- * The session URL from a Location header, resolved against the endpoint
- * (the server sends a path). Null when absent or unusable.
+ * The origin (scheme://host:port) of an absolute URL; null when unusable.
+ * @param {string} url
+ */
+export function originOf(url) {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The session URL from a Location header, resolved against the URL that
+ * answered (the server sends a path). Null when absent or unusable.
  * @param {string|null|undefined} location @param {string} endpoint
  */
 export function resolveLocation(location, endpoint) {
@@ -204,6 +216,8 @@ export class WhepSession {
     this.pc = null;
     /** The session URL (absolute), once the server answered. */
     this.location = null;
+    /** The origin (scheme://host:port) of the server that answered. */
+    this.server = null;
     /** @type {MediaStreamTrack[]} the receivers' tracks, video then audio; they exist before any media arrives */
     this.tracks = [];
     this.closed = false;
@@ -230,7 +244,11 @@ export class WhepSession {
     await waitForGathering(pc, p.gatherTimeoutMs ?? GATHER_TIMEOUT_MS, this.timers);
     this.check();
     const res = await this.post(pc.localDescription?.sdp ?? "");
-    const location = resolveLocation(res.headers.get("Location"), p.endpoint);
+    // The page's server may redirect the offer (307) to the relay node the
+    // tracker chose; fetch follows it, and the session lives there.
+    const served = res.url || p.endpoint;
+    this.server = originOf(served);
+    const location = resolveLocation(res.headers.get("Location"), served);
     if (this.closed) {
       // Ended while the server was answering: end the new session too.
       if (location) this.remove(location);
@@ -359,6 +377,11 @@ export class WhepLink {
   /** The current session's PeerConnection, for getStats. */
   get pc() {
     return this.session?.pc ?? null;
+  }
+
+  /** The origin of the server the current session is on, once known. */
+  get server() {
+    return this.session?.server ?? null;
   }
 
   /** Starts (or, after stop or a fallback, restarts) the link. */

@@ -129,7 +129,10 @@ function fakeServer(replies = []) {
     const headers = new Headers({ "Content-Type": "application/sdp" });
     const location = reply.location === undefined ? `/live/demo/whep/s${n}` : reply.location;
     if (location) headers.set("Location", location);
-    return new Response(reply.body ?? `answer ${n}`, { status: reply.status, headers });
+    const res = new Response(reply.body ?? `answer ${n}`, { status: reply.status, headers });
+    // A followed redirect shows as the final URL (Response.url is read-only).
+    if (reply.redirectedTo) Object.defineProperty(res, "url", { value: reply.redirectedTo });
+    return res;
   };
   return {
     fetch,
@@ -153,6 +156,25 @@ function newSession(server, { clock = fakeClock(), pcOptions } = {}) {
   });
   return { session, pcs, clock };
 }
+
+test("an offer redirected to a relay: the session lives at the relay", async () => {
+  const relay = "http://192.0.2.10:8090/live/demo/whep";
+  const server = fakeServer([{ status: 201, redirectedTo: relay }]);
+  const { session } = newSession(server);
+  await session.connect();
+  assert.equal(session.server, "http://192.0.2.10:8090");
+  assert.equal(session.location, "http://192.0.2.10:8090/live/demo/whep/s1", "Location resolves against the relay, not the page");
+  await session.close();
+  assert.deepEqual(server.deletes(), ["http://192.0.2.10:8090/live/demo/whep/s1"]);
+});
+
+test("an answer from the page's own server", async () => {
+  const server = fakeServer([{ status: 201 }]);
+  const { session } = newSession(server);
+  await session.connect();
+  assert.equal(session.server, "http://canopy.test:8080");
+  await session.close();
+});
 
 test("endpoint and session URLs", () => {
   assert.equal(whepEndpoint("demo", "http://canopy.test:8080/watch/demo?x=1"), ENDPOINT);
