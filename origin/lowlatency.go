@@ -31,6 +31,21 @@ type LowLatencyParams struct {
 	Router WHEPRouter
 }
 
+// TrackVideoLow is the ID of the low video layer's track (the others are
+// "video" and "audio"); relay links carry it under the same name.
+const TrackVideoLow = "video-low"
+
+// lowLayerFor says whether a broadcast with these planned rungs gets a low
+// video layer (transcode.WebRTCLowLayerFor of the WebRTC rung).
+func lowLayerFor(rungs []transcode.Rung, rung string) bool {
+	r, err := transcode.WebRTCRungFor(rungs, rung)
+	if err != nil {
+		return false
+	}
+	_, _, _, ok := transcode.WebRTCLowLayerFor(r.Width, r.Height, r.VideoBitrate)
+	return ok && r.VideoBitrate > 0
+}
+
 // H.264 as the transcoder's WebRTC output sends it: constrained baseline,
 // packetization mode 1.
 var h264Codec = webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, ClockRate: 90000,
@@ -55,6 +70,11 @@ type lowLatency struct {
 // llStream is one stream's tracks and its current broadcast's receivers.
 type llStream struct {
 	video, audio *sfu.Track
+	// videoLow is the smaller video layer (track ID "video-low"), made at
+	// the first broadcast that has one; lowLive says the running
+	// broadcast sends it.
+	videoLow *sfu.Track
+	lowLive  bool
 	conns        []*net.UDPConn // of the running broadcast; nil between broadcasts
 	gen          int            // counts opens: which broadcast conns belong to
 	used         bool           // tracks have carried a broadcast before
@@ -64,7 +84,7 @@ func newLowLatency(log *slog.Logger, m *metrics) *lowLatency {
 	return &lowLatency{log: log, m: m, streams: map[string]*llStream{}}
 }
 
-// Tracks implements whep.Source.
+// Tracks implements whep.Source: video layers best first, then audio.
 func (l *lowLatency) Tracks(stream string) []*sfu.Track {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -73,6 +93,9 @@ func (l *lowLatency) Tracks(stream string) []*sfu.Track {
 		return nil
 	}
 	out := []*sfu.Track{s.video}
+	if s.lowLive {
+		out = append(out, s.videoLow)
+	}
 	if s.audio != nil {
 		out = append(out, s.audio)
 	}
@@ -81,7 +104,8 @@ func (l *lowLatency) Tracks(stream string) []*sfu.Track {
 
 // open starts receiving a broadcast's RTP and returns what the transcoder
 // must send it to, and the generation to stop it with.
-func (l *lowLatency) open(stream string, audio bool, rung string) (*transcode.WebRTCOutput, int, error) {
+// With low, the broadcast also sends the low video layer.
+func (l *lowLatency) open(stream string, audio, low bool, rung string) (*transcode.WebRTCOutput, int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	s := l.streams[stream]
@@ -99,6 +123,15 @@ func (l *lowLatency) open(stream string, audio bool, rung string) (*transcode.We
 		l.streams[stream] = s
 	}
 	l.stopLocked(s)
+	if low && s.videoLow == nil {
+		var err error
+		if s.videoLow, err = sfu.NewTrack(sfu.TrackParams{ID: TrackVideoLow, StreamID: stream, Codec: h264Codec,
+			Logger: l.log.With("stream", stream, "track", TrackVideoLow)}); err != nil {
+			return nil, 0, err
+		}
+	} else if s.used && s.videoLow != nil {
+		s.videoLow.Switch()
+	}
 	if s.used {
 		// A new ffmpeg: new sequence numbers, timestamps and SSRCs.
 		s.video.Switch()
@@ -117,6 +150,21 @@ func (l *lowLatency) open(stream string, audio bool, rung string) (*transcode.We
 	s.conns = []*net.UDPConn{vc}
 	out.VideoAddr = vc.LocalAddr().String()
 	l.receive(vc, s.video, out.VideoSSRC, transcode.WebRTCVideoPayloadType)
+	s.lowLive = low
+	if low {
+		out.LowSSRC = randomSSRC()
+		for out.LowSSRC == out.VideoSSRC || out.LowSSRC == out.AudioSSRC {
+			out.LowSSRC = randomSSRC()
+		}
+		lc, err := listenRTP()
+		if err != nil {
+			l.stopLocked(s)
+			return nil, 0, err
+		}
+		s.conns = append(s.conns, lc)
+		out.LowAddr = lc.LocalAddr().String()
+		l.receive(lc, s.videoLow, out.LowSSRC, transcode.WebRTCVideoPayloadType)
+	}
 	if audio {
 		ac, err := listenRTP()
 		if err != nil {
@@ -146,6 +194,7 @@ func (l *lowLatency) stopLocked(s *llStream) {
 		_ = c.Close()
 	}
 	s.conns = nil
+	s.lowLive = false
 }
 
 // close ends everything (origin shutdown).
@@ -155,6 +204,9 @@ func (l *lowLatency) close() {
 		l.stopLocked(s)
 		_ = s.video.Close()
 		_ = s.audio.Close()
+		if s.videoLow != nil {
+			_ = s.videoLow.Close()
+		}
 	}
 	l.streams = map[string]*llStream{}
 	l.mu.Unlock()

@@ -193,7 +193,8 @@ func (s *session) startTranscoder() error {
 	s.sealer = newSealer(s.o, s.b, s.log, names(rungs))
 	var rtc *transcode.WebRTCOutput
 	if s.o.ll != nil {
-		if rtc, s.llGen, err = s.o.ll.open(s.stream, src.HasAudio, s.o.p.LowLatency.Rung); err != nil {
+		low := lowLayerFor(rungs, s.o.p.LowLatency.Rung)
+		if rtc, s.llGen, err = s.o.ll.open(s.stream, src.HasAudio, low, s.o.p.LowLatency.Rung); err != nil {
 			return err
 		}
 	}

@@ -90,13 +90,18 @@ func BuildArgs(p ArgsParams) ([]string, error) {
 			return nil, err
 		}
 		tap = &webrtcTap{rung: wp.rung, width: wp.width, height: wp.height}
+		if wp.low != nil {
+			tap.lowWidth, tap.lowHeight = wp.low.width, wp.low.height
+		}
 	}
 
 	args := []string{"-hide_banner", "-nostats", "-loglevel", "level+info"}
 	if p.WebRTC != nil {
 		// Low latency: slice-threaded decoding (frame threading holds a
-		// frame per thread) and no input buffering.
-		args = append(args, "-fflags", "nobuffer", "-flags", "low_delay", "-thread_type", "slice")
+		// frame per thread) and low-delay decoding. Not -fflags nobuffer:
+		// with a video-only FLV on a pipe the demuxer then yields no frames
+		// at all (ffmpeg 5.1; TestTranscodeWebRTCVideoOnly).
+		args = append(args, "-flags", "low_delay", "-thread_type", "slice")
 	}
 	args = append(args, "-f", "flv", "-i", "pipe:0")
 	if fc := filterGraphTap(p.Rungs, p.Source.Height, tap); fc != "" {
@@ -144,6 +149,26 @@ func filterGraph(rungs []Rung, srcHeight int) string { return filterGraphTap(run
 type webrtcTap struct {
 	rung          int // index into the rungs of the rung whose picture is taken
 	width, height int // a passthrough rung's picture: the source scaled to this size
+	// The low layer's size; zero without one. With it, the tapped picture
+	// is split once more and one branch is scaled to this size as [w1].
+	lowWidth, lowHeight int
+}
+
+// label is the graph output the tapped picture gets.
+func (t *webrtcTap) label() string {
+	if t.lowHeight > 0 {
+		return webrtcSplitLabel
+	}
+	return webrtcTapLabel
+}
+
+// lowChain splits the tapped picture into the two layers' inputs; "" without a low layer.
+func (t *webrtcTap) lowChain() string {
+	if t == nil || t.lowHeight == 0 {
+		return ""
+	}
+	return webrtcSplitLabel + "split=2" + webrtcTapLabel + "[wl];[wl]scale=" + strconv.Itoa(t.lowWidth) + ":" +
+		strconv.Itoa(t.lowHeight) + ":flags=area" + webrtcLowLabel
 }
 
 // filterGraphTap is filterGraph plus, with tap, one more output [w0]: the
@@ -169,9 +194,12 @@ func filterGraphTap(rungs []Rung, srcHeight int, tap *webrtcTap) string {
 	}
 	pass := ""
 	if passTap {
-		pass = "[0:v:0]scale=" + strconv.Itoa(tap.width) + ":" + strconv.Itoa(tap.height) + ":flags=bilinear" + webrtcTapLabel
+		pass = "[0:v:0]scale=" + strconv.Itoa(tap.width) + ":" + strconv.Itoa(tap.height) + ":flags=bilinear" + tap.label()
 	}
 	if len(enc) == 0 {
+		if low := tap.lowChain(); low != "" {
+			return pass + ";" + low
+		}
 		return pass
 	}
 	order := make([]int, len(enc)) // encoded-rung indexes, tallest first
@@ -193,7 +221,7 @@ func filterGraphTap(rungs []Rung, srcHeight int, tap *webrtcTap) string {
 		b.WriteString(in + "scale=" + strconv.Itoa(r.Width) + ":" + strconv.Itoa(r.Height) + ":flags=" + flags)
 		outs := []string{"[v" + strconv.Itoa(k) + "]"} // the rung, the tap, the next step
 		if k == tapEnc {
-			outs = append(outs, webrtcTapLabel)
+			outs = append(outs, tap.label())
 		}
 		last := step == len(order)-1
 		if !last {
@@ -210,6 +238,9 @@ func filterGraphTap(rungs []Rung, srcHeight int, tap *webrtcTap) string {
 	}
 	if pass != "" {
 		b.WriteString(";" + pass)
+	}
+	if low := tap.lowChain(); low != "" {
+		b.WriteString(";" + low)
 	}
 	return b.String()
 }

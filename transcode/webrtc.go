@@ -42,6 +42,31 @@ type WebRTCOutput struct {
 	// from each other when there is audio.
 	VideoSSRC, AudioSSRC uint32
 	Bitrate              int // video bits/s; 0 = the rung's bitrate (required for a passthrough rung)
+	// LowAddr, optional, asks for a second, smaller video layer for
+	// viewers with less bandwidth: half the width and height at a quarter
+	// of the bitrate (WebRTCLowLayerFor), encoded like the first from the
+	// same picture, sent as RTP with LowSSRC to LowAddr (loopback). It is
+	// left out when the WebRTC picture is under WebRTCLowMinHeight lines.
+	LowAddr string
+	LowSSRC uint32
+}
+
+// WebRTCLowMinHeight is the shortest WebRTC picture that gets a low layer
+// (whose height is half of it): below it the two layers would differ too
+// little to be worth an encoder.
+const WebRTCLowMinHeight = 288
+
+// webrtcLowMinBitrate is the least a low layer is given, bits/s.
+const webrtcLowMinBitrate = 150_000
+
+// WebRTCLowLayerFor reports whether a WebRTC video of size w×h at bitrate
+// gets a low layer, and its size and bitrate: half the size (rounded down
+// to even) at a quarter of the bitrate, at least 150 kbit/s.
+func WebRTCLowLayerFor(w, h, bitrate int) (lw, lh, lbitrate int, ok bool) {
+	if h < WebRTCLowMinHeight {
+		return 0, 0, 0, false
+	}
+	return (w / 2) &^ 1, (h / 2) &^ 1, max(bitrate/4, webrtcLowMinBitrate), true
 }
 
 // WebRTCRungFor returns the rung whose picture the WebRTC video is encoded
@@ -115,6 +140,16 @@ type webrtcPlan struct {
 	audioURL      string // "" without source audio
 	videoSSRC     uint32
 	audioSSRC     uint32
+	low           *webrtcLowPlan // nil: no low layer
+}
+
+// webrtcLowPlan is the low video layer of a webrtcPlan.
+type webrtcLowPlan struct {
+	width, height int
+	bitrate       int
+	level         string
+	url           string
+	ssrc          uint32
 }
 
 // planWebRTC validates w for the (already validated) ladder of p.
@@ -145,13 +180,18 @@ func planWebRTC(w *WebRTCOutput, p ArgsParams) (webrtcPlan, error) {
 	if wp.videoURL, err = rtpURL(w.VideoAddr); err != nil {
 		return webrtcPlan{}, fmt.Errorf("WebRTC video: %w", err)
 	}
+	if w.LowAddr != "" {
+		if wp.low, err = planLowLayer(w, wp, p.Source.FPS); err != nil {
+			return webrtcPlan{}, err
+		}
+	}
 	if !p.Source.HasAudio {
 		return wp, nil
 	}
 	switch {
 	case w.AudioSSRC == 0:
 		return webrtcPlan{}, fmt.Errorf("%w: WebRTC audio SSRC is 0", ErrBadParams)
-	case w.AudioSSRC == w.VideoSSRC:
+	case w.AudioSSRC == w.VideoSSRC || wp.low != nil && w.AudioSSRC == w.LowSSRC:
 		return webrtcPlan{}, fmt.Errorf("%w: WebRTC audio and video share SSRC %d", ErrBadParams, w.AudioSSRC)
 	}
 	wp.audioSSRC = w.AudioSSRC
@@ -159,6 +199,30 @@ func planWebRTC(w *WebRTCOutput, p ArgsParams) (webrtcPlan, error) {
 		return webrtcPlan{}, fmt.Errorf("WebRTC audio: %w", err)
 	}
 	return wp, nil
+}
+
+// planLowLayer validates w's low layer for the top layer wp; nil when the
+// top layer is too small to have one.
+func planLowLayer(w *WebRTCOutput, wp webrtcPlan, fps float64) (*webrtcLowPlan, error) {
+	lw, lh, lb, ok := WebRTCLowLayerFor(wp.width, wp.height, wp.bitrate)
+	if !ok {
+		return nil, nil
+	}
+	switch {
+	case w.LowSSRC == 0:
+		return nil, fmt.Errorf("%w: WebRTC low layer SSRC is 0", ErrBadParams)
+	case w.LowSSRC == w.VideoSSRC:
+		return nil, fmt.Errorf("%w: WebRTC video layers share SSRC %d", ErrBadParams, w.LowSSRC)
+	}
+	lp := &webrtcLowPlan{width: lw, height: lh, bitrate: lb, ssrc: w.LowSSRC}
+	var err error
+	if lp.level, err = h264Level(lw, lh, fps, webrtcMaxrate(lb)); err != nil {
+		return nil, err
+	}
+	if lp.url, err = rtpURL(w.LowAddr); err != nil {
+		return nil, fmt.Errorf("WebRTC low layer: %w", err)
+	}
+	return lp, nil
 }
 
 // rtpURL checks that addr is "ip:port" with a loopback IP (the RTP leaves
@@ -238,21 +302,12 @@ func h264Level(width, height int, fps float64, maxrate int) (string, error) {
 // takes for gaps and overlaps. (It ignores jitter under 0.1 s and fills
 // real gaps in the source audio with silence.)
 func webrtcArgs(wp webrtcPlan, p ArgsParams) []string {
-	gop := strconv.Itoa(GOPFrames(webrtcGOP, p.Source.FPS))
-	maxrate := webrtcMaxrate(wp.bitrate)
-	a := []string{
-		"-map", webrtcTapLabel,
-		"-c:v", "libx264", "-preset", p.Preset, "-tune", "zerolatency",
-		"-profile:v", "baseline", "-level:v", wp.level, "-pix_fmt", "yuv420p",
-		"-b:v", strconv.Itoa(wp.bitrate), "-maxrate", strconv.Itoa(maxrate), "-bufsize", strconv.Itoa(maxrate / 2),
-		"-g", gop, "-keyint_min", gop, "-sc_threshold", "0", "-bf", "0",
-		"-x264-params", "scenecut=0:open-gop=0:repeat-headers=1",
-		"-force_key_frames", "expr:gte(t,n_forced*" + strconv.FormatFloat(webrtcGOP.Seconds(), 'f', -1, 64) + ")",
-	}
-	if p.Threads > 0 {
-		a = append(a, "-threads", strconv.Itoa(p.Threads))
-	}
+	a := webrtcLayerArgs(webrtcTapLabel, wp.bitrate, wp.level, p)
 	a = append(a, rtpMuxArgs(WebRTCVideoPayloadType, wp.videoSSRC, wp.videoURL)...)
+	if l := wp.low; l != nil {
+		a = append(a, webrtcLayerArgs(webrtcLowLabel, l.bitrate, l.level, p)...)
+		a = append(a, rtpMuxArgs(WebRTCVideoPayloadType, l.ssrc, l.url)...)
+	}
 	if wp.audioURL == "" {
 		return a
 	}
@@ -262,6 +317,26 @@ func webrtcArgs(wp webrtcPlan, p ArgsParams) []string {
 		"-c:a", "libopus", "-ar", "48000", "-ac", "2", "-b:a", strconv.Itoa(WebRTCAudioBitrate), "-application", "lowdelay",
 	)
 	return append(a, rtpMuxArgs(WebRTCAudioPayloadType, wp.audioSSRC, wp.audioURL)...)
+}
+
+// webrtcLayerArgs are one WebRTC video layer's encoder options (see
+// webrtcArgs), reading the filter graph output label.
+func webrtcLayerArgs(label string, bitrate int, level string, p ArgsParams) []string {
+	gop := strconv.Itoa(GOPFrames(webrtcGOP, p.Source.FPS))
+	maxrate := webrtcMaxrate(bitrate)
+	a := []string{
+		"-map", label,
+		"-c:v", "libx264", "-preset", p.Preset, "-tune", "zerolatency",
+		"-profile:v", "baseline", "-level:v", level, "-pix_fmt", "yuv420p",
+		"-b:v", strconv.Itoa(bitrate), "-maxrate", strconv.Itoa(maxrate), "-bufsize", strconv.Itoa(maxrate / 2),
+		"-g", gop, "-keyint_min", gop, "-sc_threshold", "0", "-bf", "0",
+		"-x264-params", "scenecut=0:open-gop=0:repeat-headers=1",
+		"-force_key_frames", "expr:gte(t,n_forced*" + strconv.FormatFloat(webrtcGOP.Seconds(), 'f', -1, 64) + ")",
+	}
+	if p.Threads > 0 {
+		a = append(a, "-threads", strconv.Itoa(p.Threads))
+	}
+	return a
 }
 
 // rtpMuxArgs are the RTP muxer options and URL of one output. ffmpeg's
@@ -277,5 +352,11 @@ func rtpMuxArgs(pt int, ssrc uint32, url string) []string {
 	}
 }
 
-// webrtcTapLabel is the filter graph output the WebRTC video encoder reads.
-const webrtcTapLabel = "[w0]"
+// Filter graph labels of the WebRTC video: the encoder of the first layer
+// reads [w0], the low layer's [w1]; with a low layer the tapped picture is
+// [wt], split into [w0] and the downscaler of [w1].
+const (
+	webrtcTapLabel   = "[w0]"
+	webrtcLowLabel   = "[w1]"
+	webrtcSplitLabel = "[wt]"
+)

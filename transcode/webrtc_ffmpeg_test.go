@@ -250,3 +250,95 @@ func TestTranscodeWebRTC(t *testing.T) {
 		}
 	})
 }
+
+// TestTranscodeWebRTCLowLayer: with a low layer, real ffmpeg sends two
+// H.264 streams from one picture: keyframes on the same 1 s clock (so a
+// viewer can switch between them at any keyframe) and the low one at a
+// fraction of the bytes.
+func TestTranscodeWebRTCLowLayer(t *testing.T) {
+	const seconds = 4
+	src := Source{Width: 640, Height: 360, FPS: 30, HasAudio: true}
+	tags := loadTags(t, makeSource(t, 640, 360, 30, seconds, 60, true))
+	rungs := []Rung{{Name: "360p", Width: 640, Height: 360, VideoBitrate: 800_000}}
+	top, low := listenRTP(t), listenRTP(t)
+	const topSSRC, lowSSRC = 0x0A0A0A0A, 0x0B0B0B0B
+	c := newCollector()
+	tr := newTestTranscoder(t, Params{Rungs: rungs, Source: src, WebRTC: &WebRTCOutput{
+		VideoAddr: top.addr(), VideoSSRC: topSSRC, LowAddr: low.addr(), LowSSRC: lowSSRC,
+		AudioAddr: listenRTP(t).addr(), AudioSSRC: 0x0C0C0C0C,
+	}}, c)
+	feed(t, tr, tags)
+	if err := tr.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.ends) != 1 || c.ends[0].err != nil {
+		t.Fatalf("OnEpochEnd calls %+v, want one clean end", c.ends)
+	}
+	tpkts, tsizes := top.stop(t)
+	lpkts, lsizes := low.stop(t)
+	idrs := func(name string, pkts []rtp.Packet, ssrc uint32) []uint32 {
+		var out []uint32
+		seen := map[uint32]bool{}
+		for i, p := range pkts {
+			if p.SSRC != ssrc || p.PayloadType != WebRTCVideoPayloadType {
+				t.Fatalf("%s packet %d: SSRC %#x PT %d", name, i, p.SSRC, p.PayloadType)
+			}
+			nals, err := h264NALs(p.Payload)
+			if err != nil {
+				t.Fatalf("%s packet %d: %v", name, i, err)
+			}
+			for _, n := range nals {
+				if n[0]&0x1f == 5 && !seen[p.Timestamp] {
+					seen[p.Timestamp] = true
+					out = append(out, p.Timestamp)
+				}
+			}
+		}
+		return out
+	}
+	ti, li := idrs("top", tpkts, topSSRC), idrs("low", lpkts, lowSSRC)
+	if len(ti) < 3 || len(ti) != len(li) {
+		t.Fatalf("IDRs: top %d, low %d; want ≥ 3 each, as many in both", len(ti), len(li))
+	}
+	// Both RTP muxers start their timestamps at random offsets; the
+	// keyframes must be the same distance apart in both.
+	for i := 1; i < len(ti); i++ {
+		if dt, dl := ti[i]-ti[i-1], li[i]-li[i-1]; dt != dl {
+			t.Errorf("IDR %d: %d ticks after the previous on top, %d on low; want the same clock", i, dt, dl)
+		}
+	}
+	sum := func(s []int) (n int) {
+		for _, v := range s {
+			n += v
+		}
+		return n
+	}
+	tb, lb := sum(tsizes), sum(lsizes)
+	t.Logf("top %d packets %d bytes, low %d packets %d bytes", len(tpkts), tb, len(lpkts), lb)
+	if lb*2 > tb {
+		t.Errorf("low layer %d bytes, top %d: want under half", lb, tb)
+	}
+}
+
+// TestTranscodeWebRTCVideoOnly: a publisher without audio gets its ladder
+// and its WebRTC video (ffmpeg's nobuffer flag once made this encode
+// nothing at all).
+func TestTranscodeWebRTCVideoOnly(t *testing.T) {
+	src := Source{Width: 320, Height: 180, FPS: 30}
+	tags := loadTags(t, makeSource(t, 320, 180, 30, 4, 60, false))
+	rungs := []Rung{{Name: "180p", Width: 320, Height: 180, VideoBitrate: 300_000}}
+	video := listenRTP(t)
+	c := newCollector()
+	tr := newTestTranscoder(t, Params{Rungs: rungs, Source: src, WebRTC: &WebRTCOutput{VideoAddr: video.addr(), VideoSSRC: 9}}, c)
+	feed(t, tr, tags)
+	if err := tr.Close(); err != nil {
+		t.Fatal(err)
+	}
+	pkts, _ := video.stop(t)
+	if n := checkEpoch(t, c, 0, rungs, regexp.MustCompile(`^avc1\.[0-9a-f]{6}$`)); n != 2 {
+		t.Errorf("got %d fragments, want 2", n)
+	}
+	if len(pkts) < 100 {
+		t.Errorf("%d video RTP packets for 4 s, want ≥ 100", len(pkts))
+	}
+}

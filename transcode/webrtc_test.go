@@ -63,6 +63,14 @@ func webrtcVideoArgs(preset, level, bitrate, maxrate, bufsize, gop string, extra
 	})
 }
 
+// webrtcLowArgs are the low video layer's arguments: the same encoder
+// reading [w1].
+func webrtcLowArgs(level, bitrate, maxrate, bufsize, gop, ssrc, url string) []string {
+	a := webrtcVideoArgs("veryfast", level, bitrate, maxrate, bufsize, gop, nil, ssrc, url)
+	a[1] = "[w1]"
+	return a
+}
+
 // webrtcAudioArgs are the WebRTC audio output's arguments.
 func webrtcAudioArgs(ssrc, url string) []string {
 	return []string{
@@ -138,7 +146,7 @@ func TestBuildArgsWebRTCDefaultLadder(t *testing.T) {
 }
 
 // lowDelayInput are the input options the low-latency output adds.
-var lowDelayInput = []string{"-fflags", "nobuffer", "-flags", "low_delay", "-thread_type", "slice"}
+var lowDelayInput = []string{"-flags", "low_delay", "-thread_type", "slice"}
 
 // webrtcHead is argsHead with them.
 var webrtcHead = concat(argsHead[:4], lowDelayInput, argsHead[4:])
@@ -169,6 +177,32 @@ func TestBuildArgsWebRTC(t *testing.T) {
 			p:     ArgsParams{Rungs: []Rung{r1080, r480, r144}, Source: Source{Width: 1920, Height: 1080, FPS: 30}, WebRTC: with(func(w *WebRTCOutput) { w.AudioAddr, w.AudioSSRC = "10.0.0.1:1", 0 })},
 			graph: "[0:v:0]scale=1920:1080:flags=bilinear,split=2[v0][c0];[c0]scale=854:480:flags=area,split=3[v1][w0][c1];[c1]scale=256:144:flags=area[v2]",
 			tail:  webrtcVideoArgs("veryfast", "3.1", "1200000", "1320000", "660000", "30", nil, "1", video),
+		},
+		{
+			name: "480p with a low layer: the tap is split again and scaled to 426x240 at a quarter of the bitrate",
+			p: ArgsParams{Rungs: []Rung{r1080, r480, r144}, Source: Source{Width: 1920, Height: 1080, FPS: 30, HasAudio: true},
+				WebRTC: with(func(w *WebRTCOutput) { w.LowAddr, w.LowSSRC = "127.0.0.1:40004", 3 })},
+			graph: "[0:v:0]scale=1920:1080:flags=bilinear,split=2[v0][c0];[c0]scale=854:480:flags=area,split=3[v1][wt][c1];[c1]scale=256:144:flags=area[v2];[wt]split=2[w0][wl];[wl]scale=426:240:flags=area[w1]",
+			tail: concat(webrtcVideoArgs("veryfast", "3.1", "1200000", "1320000", "660000", "30", nil, "1", video),
+				webrtcLowArgs("3.1", "300000", "330000", "165000", "30", "3", "rtp://127.0.0.1:40004?pkt_size=1200"), audio),
+		},
+		{
+			name:  "144p asked for a low layer: too small, none is made",
+			p:     ArgsParams{Rungs: []Rung{r144}, Source: Source{Width: 256, Height: 144, FPS: 30, HasAudio: true}, WebRTC: with(func(w *WebRTCOutput) { w.LowAddr, w.LowSSRC = "127.0.0.1:40004", 3 })},
+			graph: "[0:v:0]scale=256:144:flags=bilinear,split=2[v0][w0]",
+			tail:  concat(webrtcVideoArgs("veryfast", "3.1", "200000", "220000", "110000", "30", nil, "1", video), audio),
+		},
+		{
+			name: "passthrough rung with a low layer: 960x540 from the tap's own chain, scaled from the tapped chain",
+			p: ArgsParams{
+				Rungs: []Rung{pass("1080p", 1920, 1080), r480}, Source: Source{Width: 1920, Height: 1080, FPS: 30, HasAudio: true},
+				WebRTC: with(func(w *WebRTCOutput) {
+					w.Rung, w.Bitrate, w.LowAddr, w.LowSSRC = "1080p", 3_000_000, "127.0.0.1:40004", 3
+				}),
+			},
+			graph: "[0:v:0]scale=854:480:flags=area[v0];[0:v:0]scale=1920:1080:flags=bilinear[wt];[wt]split=2[w0][wl];[wl]scale=960:540:flags=area[w1]",
+			tail: concat(webrtcVideoArgs("veryfast", "4.0", "3000000", "3300000", "1650000", "30", nil, "1", video),
+				webrtcLowArgs("3.1", "750000", "825000", "412500", "30", "3", "rtp://127.0.0.1:40004?pkt_size=1200"), audio),
 		},
 		{
 			name:  "only 144p, 25 fps, with audio: the last rung gets a split",
@@ -268,6 +302,10 @@ func TestBuildArgsWebRTCErrors(t *testing.T) {
 		{"negative bitrate", rungs, func(w *WebRTCOutput) { w.Bitrate = -1 }, ErrBadParams},
 		{"passthrough rung without a bitrate", []Rung{{Name: "720p", Width: 1280, Height: 720, Passthrough: true}}, func(*WebRTCOutput) {}, ErrBadParams},
 		{"bitrate beyond every level", rungs, func(w *WebRTCOutput) { w.Bitrate = 500_000_000 }, ErrBadParams},
+		{"low layer without an SSRC", rungs, func(w *WebRTCOutput) { w.LowAddr = "127.0.0.1:40004" }, ErrBadParams},
+		{"low layer shares the video SSRC", rungs, func(w *WebRTCOutput) { w.LowAddr, w.LowSSRC = "127.0.0.1:40004", w.VideoSSRC }, ErrBadParams},
+		{"low layer shares the audio SSRC", rungs, func(w *WebRTCOutput) { w.LowAddr, w.LowSSRC = "127.0.0.1:40004", w.AudioSSRC }, ErrBadParams},
+		{"low layer off loopback", rungs, func(w *WebRTCOutput) { w.LowAddr, w.LowSSRC = "10.1.1.1:40004", 3 }, ErrBadParams},
 		{"passthrough rung without a size", []Rung{{Name: "src", Passthrough: true}}, func(w *WebRTCOutput) { w.Bitrate = 1_000_000 }, ErrBadLadder},
 	}
 	for _, tc := range tests {
@@ -278,6 +316,26 @@ func TestBuildArgsWebRTCErrors(t *testing.T) {
 				t.Fatalf("BuildArgs error = %v, want %v", err, tc.want)
 			}
 		})
+	}
+}
+
+func TestWebRTCLowLayerFor(t *testing.T) {
+	for _, tc := range []struct {
+		w, h, br    int
+		lw, lh, lbr int
+		ok          bool
+	}{
+		{1280, 720, 2_800_000, 640, 360, 700_000, true},
+		{854, 480, 1_200_000, 426, 240, 300_000, true},
+		{512, 288, 400_000, 256, 144, 150_000, true}, // the bitrate floor
+		{510, 286, 400_000, 0, 0, 0, false},
+		{256, 144, 200_000, 0, 0, 0, false},
+	} {
+		lw, lh, lbr, ok := WebRTCLowLayerFor(tc.w, tc.h, tc.br)
+		if lw != tc.lw || lh != tc.lh || lbr != tc.lbr || ok != tc.ok {
+			t.Errorf("WebRTCLowLayerFor(%d, %d, %d) = %d, %d, %d, %v; want %d, %d, %d, %v",
+				tc.w, tc.h, tc.br, lw, lh, lbr, ok, tc.lw, tc.lh, tc.lbr, tc.ok)
+		}
 	}
 }
 

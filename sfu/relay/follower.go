@@ -64,7 +64,7 @@ func NewFollower(p FollowerParams) (*Follower, error) {
 // Start pulls until ctx ends or Close.
 func (f *Follower) Start(ctx context.Context) {
 	ctx, f.cancel = context.WithCancel(ctx)
-	for _, name := range []string{TrackVideo, TrackAudio} {
+	for _, name := range trackNames {
 		f.wg.Go(func() { f.follow(ctx, name) })
 	}
 }
@@ -83,15 +83,19 @@ func (f *Follower) Close() error {
 	return nil
 }
 
-// Tracks returns the tracks received so far (video first).
+// Tracks returns the tracks received so far: video layers best first,
+// then audio. The low video layer is listed while it is being pulled (a
+// parent whose stream has none answers that it has no such track).
 func (f *Follower) Tracks() []*sfu.Track {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var out []*sfu.Track
-	for _, name := range []string{TrackVideo, TrackAudio} {
-		if t := f.tracks[name]; t != nil {
-			out = append(out, t)
+	for _, name := range trackNames {
+		t := f.tracks[name]
+		if t == nil || name == TrackVideoLow && f.up[name] == nil {
+			continue
 		}
+		out = append(out, t)
 	}
 	return out
 }

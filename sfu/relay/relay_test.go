@@ -2,6 +2,7 @@ package relay
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -34,7 +35,10 @@ func (t tracks) Tracks(string) []*sfu.Track { return t }
 
 // source feeds a Track synthetic H.264: a keyframe (STAP-A with SPS and
 // PPS) every gop packets, one non-IDR slice per packet otherwise.
-func source(t *testing.T, tr *sfu.Track, gop int) {
+func source(t *testing.T, tr *sfu.Track, gop int) { taggedSource(t, tr, gop, 0xaa) }
+
+// taggedSource is source with tag as the second byte of every slice.
+func taggedSource(t *testing.T, tr *sfu.Track, gop int, tag byte) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	t.Cleanup(func() { cancel(); wg.Wait() })
@@ -47,7 +51,7 @@ func source(t *testing.T, tr *sfu.Track, gop int) {
 				return
 			case <-tick.C:
 			}
-			payload := []byte{0x01, 0xaa, byte(i)} // NAL type 1: a non-IDR slice
+			payload := []byte{0x01, tag, byte(i)} // NAL type 1: a non-IDR slice
 			if i%gop == 0 {
 				// STAP-A: SPS (type 7), PPS (type 8).
 				payload = []byte{24, 0, 4, 0x67, 0x42, 0xe0, 0x1f, 0, 2, 0x68, 0xce}
@@ -63,12 +67,13 @@ func source(t *testing.T, tr *sfu.Track, gop int) {
 
 // capture is a TrackLocalContext that records what a DownTrack sends.
 type capture struct {
-	codec webrtc.RTPCodecParameters
-	mu    sync.Mutex
-	seqs  []uint16
-	times []time.Time
-	got   chan struct{}
-	done  chan struct{}
+	codec    webrtc.RTPCodecParameters
+	mu       sync.Mutex
+	seqs     []uint16
+	times    []time.Time
+	payloads [][]byte
+	got      chan struct{}
+	done     chan struct{}
 }
 
 func newCapture() *capture {
@@ -90,9 +95,10 @@ func (c *capture) Read(b []byte, a interceptor.Attributes) (int, interceptor.Att
 	<-c.done
 	return 0, a, context.Canceled
 }
-func (c *capture) WriteRTP(h *rtp.Header, _ []byte) (int, error) {
+func (c *capture) WriteRTP(h *rtp.Header, payload []byte) (int, error) {
 	c.mu.Lock()
 	c.seqs = append(c.seqs, h.SequenceNumber)
+	c.payloads = append(c.payloads, slices.Clone(payload))
 	c.times = append(c.times, time.Now())
 	c.mu.Unlock()
 	select {
@@ -238,4 +244,70 @@ func TestThreeHopsAndParentSwitch(t *testing.T) {
 		}
 	}
 	t.Logf("viewer got %d packets with continuous sequence numbers; first packet after the switch %v after node 2 died", len(seqs), resumed)
+}
+
+// TestLayersRelayed: a stream with two video layers reaches a node two hops
+// down as two tracks, best first, each carrying its own layer; a stream
+// with one layer never lists a low one.
+func TestLayersRelayed(t *testing.T) {
+	origin := newHost(t)
+	hi, err := sfu.NewTrack(sfu.TrackParams{ID: "video", StreamID: "demo", Codec: h264})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lo, err := sfu.NewTrack(sfu.TrackParams{ID: "video-low", StreamID: "demo", Codec: h264})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = hi.Close(); _ = lo.Close() })
+	taggedSource(t, hi, 20, 0xaa)
+	taggedSource(t, lo, 20, 0xbb)
+	serve(t, origin, tracks{hi, lo})
+	hs := []host.Host{newHost(t), newHost(t)}
+	connect(t, hs[0], origin)
+	connect(t, hs[1], hs[0])
+	f1 := follow(t, hs[0], newParent(origin.ID()))
+	serve(t, hs[0], of{f1})
+	f2 := follow(t, hs[1], newParent(hs[0].ID()))
+	waitFor(t, 5*time.Second, "node 2 has both video layers", func() bool { return len(f2.Tracks()) == 2 })
+	for i, tag := range []byte{0xaa, 0xbb} {
+		tr := f2.Tracks()[i]
+		viewer := newCapture()
+		dt := tr.NewDownTrack()
+		if _, err := dt.Bind(viewer); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 5*time.Second, "layer packets", func() bool { return viewer.count() >= 30 })
+		close(viewer.done)
+		_ = dt.Unbind(viewer)
+		_ = dt.Close()
+		viewer.mu.Lock()
+		payloads := slices.Clone(viewer.payloads)
+		viewer.mu.Unlock()
+		for _, p := range payloads {
+			if len(p) == 3 && p[0] == 0x01 && p[1] != tag {
+				t.Fatalf("layer %d carries a slice tagged %#x, want %#x", i, p[1], tag)
+			}
+		}
+	}
+
+	// One layer only: the low track is never listed.
+	single := newHost(t)
+	v, err := sfu.NewTrack(sfu.TrackParams{ID: "video", StreamID: "solo", Codec: h264})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = v.Close() })
+	source(t, v, 20)
+	serve(t, single, tracks{v})
+	h := newHost(t)
+	connect(t, h, single)
+	f := follow(t, h, newParent(single.ID()))
+	waitFor(t, 5*time.Second, "the video track", func() bool { return len(f.Tracks()) == 1 })
+	if got := findTrack(tracks{v}, TrackVideoLow); got != nil {
+		t.Fatal("findTrack found a low layer in a one-layer stream")
+	}
+	if n := len(f.Tracks()); n != 1 {
+		t.Fatalf("%d tracks, want 1", n)
+	}
 }

@@ -73,15 +73,25 @@ func (s *Server) Close() error {
 	return nil
 }
 
+// findTrack picks the track a request names from a Source's tracks, which
+// list video layers best first, then audio: "video" is the first video
+// track, "video-low" the second, "audio" the first audio track.
 func findTrack(tracks []*sfu.Track, name string) *sfu.Track {
-	want := webrtc.RTPCodecTypeVideo
-	if name == TrackAudio {
+	want, skip := webrtc.RTPCodecTypeVideo, 0
+	switch name {
+	case TrackAudio:
 		want = webrtc.RTPCodecTypeAudio
+	case TrackVideoLow:
+		skip = 1
 	}
 	for _, t := range tracks {
-		if t.Kind() == want {
+		if t.Kind() != want {
+			continue
+		}
+		if skip == 0 {
 			return t
 		}
+		skip--
 	}
 	return nil
 }

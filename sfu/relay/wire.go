@@ -23,9 +23,13 @@ const (
 
 // Track names on the wire.
 const (
-	TrackVideo = "video"
-	TrackAudio = "audio"
+	TrackVideo    = "video"     // the (best) video layer
+	TrackVideoLow = "video-low" // the smaller video layer, when the stream has one
+	TrackAudio    = "audio"
 )
+
+// trackNames are the tracks a follower pulls, in the order Tracks lists them.
+var trackNames = [...]string{TrackVideo, TrackVideoLow, TrackAudio}
 
 // Status of a response.
 const (
@@ -78,7 +82,7 @@ func readRequest(r io.Reader) (request, error) {
 	if q.Track, err = readString(r); err != nil {
 		return q, fmt.Errorf("%w: track: %w", ErrWire, err)
 	}
-	if q.Track != TrackVideo && q.Track != TrackAudio {
+	if q.Track != TrackVideo && q.Track != TrackVideoLow && q.Track != TrackAudio {
 		return q, fmt.Errorf("%w: track %q", ErrWire, q.Track)
 	}
 	return q, nil
