@@ -75,9 +75,9 @@ type llStream struct {
 	// broadcast sends it.
 	videoLow *sfu.Track
 	lowLive  bool
-	conns        []*net.UDPConn // of the running broadcast; nil between broadcasts
-	gen          int            // counts opens: which broadcast conns belong to
-	used         bool           // tracks have carried a broadcast before
+	conns    []*net.UDPConn // of the running broadcast; nil between broadcasts
+	gen      int            // counts opens: which broadcast conns belong to
+	used     bool           // tracks have carried a broadcast before
 }
 
 func newLowLatency(log *slog.Logger, m *metrics) *lowLatency {
