@@ -44,7 +44,7 @@ test: setup web fmt-check vet
 	$(GO) test -race -count=1 -timeout 20m ./...
 	$(GO) test -tags e2e -count=1 -timeout 10m -run 'TestRelayTree30Nodes|TestForgingRelayIsRoutedAround|TestBrowserViewers|TestStockP2PMLPages|TestCorruptViewerIsDropped|TestBrowserChat|TestWHEPThroughThreeHops|TestBrowserWHEP' -v ./cmd/canopy
 	$(GO) test -tags e2e -count=1 -timeout 5m -run 'TestTwentyNodes|TestRestartCatchUp|TestPartitionHeals' -v ./node/commentsync
-	$(GO) test -tags e2e -count=1 -timeout 5m -run 'TestNACKRepairsLoss' -v ./sfu
+	$(GO) test -tags e2e -count=1 -timeout 5m -run 'TestNACKRepairsLoss|TestLayersFollowBandwidth' -v ./sfu
 	$(GO) test -tags e2e -count=1 -timeout 5m -run 'TestRelayLinkLoss' -v ./sfu/relay
 # Benchmarks print a ratio against a peer measured in the same run.
 bench: setup

@@ -35,15 +35,53 @@ type LowLatencyParams struct {
 // "video" and "audio"); relay links carry it under the same name.
 const TrackVideoLow = "video-low"
 
-// lowLayerFor says whether a broadcast with these planned rungs gets a low
-// video layer (transcode.WebRTCLowLayerFor of the WebRTC rung).
-func lowLayerFor(rungs []transcode.Rung, rung string) bool {
+// webrtcVideo is the WebRTC video of a broadcast: the rung the
+// transcoder takes its picture from (transcode.WebRTCRungFor), the bitrate
+// to ask for (0: the rung's own; for a passthrough rung, which has none,
+// the configured ladder's bitrate for the nearest height, scaled by
+// area), and whether it gets a low layer (transcode.WebRTCLowLayerFor).
+func webrtcVideo(rungs, ladder []transcode.Rung, rung string) (bitrate int, low bool) {
 	r, err := transcode.WebRTCRungFor(rungs, rung)
 	if err != nil {
-		return false
+		return 0, false
 	}
-	_, _, _, ok := transcode.WebRTCLowLayerFor(r.Width, r.Height, r.VideoBitrate)
-	return ok && r.VideoBitrate > 0
+	br := r.VideoBitrate
+	if r.Passthrough {
+		bitrate = bitrateForSize(ladder, r.Width, r.Height)
+		br = bitrate
+	}
+	if br <= 0 {
+		return bitrate, false
+	}
+	_, _, _, low = transcode.WebRTCLowLayerFor(r.Width, r.Height, br)
+	return bitrate, low
+}
+
+// bitrateForSize is the bitrate of the ladder rung nearest in height to h,
+// scaled by the picture area; 0 for an empty ladder.
+func bitrateForSize(ladder []transcode.Rung, w, h int) int {
+	best := -1
+	for i, r := range ladder {
+		if r.Height > 0 && r.VideoBitrate > 0 && (best < 0 || abs(r.Height-h) < abs(ladder[best].Height-h)) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return 0
+	}
+	r := ladder[best]
+	rw := r.Width
+	if rw == 0 { // ladder rungs give a height; assume 16:9
+		rw = r.Height * 16 / 9
+	}
+	return int(float64(r.VideoBitrate) * float64(w*h) / float64(rw*r.Height))
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
 }
 
 // H.264 as the transcoder's WebRTC output sends it: constrained baseline,
@@ -105,7 +143,7 @@ func (l *lowLatency) Tracks(stream string) []*sfu.Track {
 // open starts receiving a broadcast's RTP and returns what the transcoder
 // must send it to, and the generation to stop it with.
 // With low, the broadcast also sends the low video layer.
-func (l *lowLatency) open(stream string, audio, low bool, rung string) (*transcode.WebRTCOutput, int, error) {
+func (l *lowLatency) open(stream string, audio, low bool, rung string, bitrate int) (*transcode.WebRTCOutput, int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	s := l.streams[stream]
@@ -139,7 +177,7 @@ func (l *lowLatency) open(stream string, audio, low bool, rung string) (*transco
 	}
 	s.used = true
 	s.gen++
-	out := &transcode.WebRTCOutput{Rung: rung, VideoSSRC: randomSSRC(), AudioSSRC: randomSSRC()}
+	out := &transcode.WebRTCOutput{Rung: rung, Bitrate: bitrate, VideoSSRC: randomSSRC(), AudioSSRC: randomSSRC()}
 	for out.AudioSSRC == out.VideoSSRC {
 		out.AudioSSRC = randomSSRC()
 	}

@@ -193,8 +193,8 @@ func (s *session) startTranscoder() error {
 	s.sealer = newSealer(s.o, s.b, s.log, names(rungs))
 	var rtc *transcode.WebRTCOutput
 	if s.o.ll != nil {
-		low := lowLayerFor(rungs, s.o.p.LowLatency.Rung)
-		if rtc, s.llGen, err = s.o.ll.open(s.stream, src.HasAudio, low, s.o.p.LowLatency.Rung); err != nil {
+		bitrate, low := webrtcVideo(rungs, cfg.Ladder, s.o.p.LowLatency.Rung)
+		if rtc, s.llGen, err = s.o.ll.open(s.stream, src.HasAudio, low, s.o.p.LowLatency.Rung, bitrate); err != nil {
 			return err
 		}
 	}

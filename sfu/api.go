@@ -7,12 +7,38 @@ import (
 	"github.com/pion/webrtc/v4"
 )
 
-// NewAPI builds the pion API for viewer-facing PeerConnections: H.264 and
-// Opus with NACK, PLI, FIR and transport-cc feedback, RTCP sender/receiver
-// reports, and transport-wide sequence numbers on outgoing packets
-// (webrtc.ConfigureTWCCHeaderExtensionSender). It registers no NACK
-// responder: DownTracks retransmit from their Track's shared ring.
+// APIParams configures NewAPIWithParams.
+type APIParams struct {
+	SettingEngine webrtc.SettingEngine
+	// NoBandwidthEstimation leaves out the per-PeerConnection send-side
+	// bandwidth estimator (pion's GCC): layered DownTracks then stay on
+	// their first layer.
+	NoBandwidthEstimation bool
+	// Initial, lowest and highest estimate in bits/s; defaults
+	// DefaultInitialBitrate, DefaultMinBitrate, DefaultMaxBitrate. The
+	// initial estimate picks a layered viewer's first layer.
+	InitialBitrate, MinBitrate, MaxBitrate int
+}
+
+// NewAPI is NewAPIWithParams with se and the default bandwidth estimation.
 func NewAPI(se webrtc.SettingEngine) (*webrtc.API, error) {
+	return NewAPIWithParams(APIParams{SettingEngine: se})
+}
+
+// NewAPIWithParams builds the pion API for viewer-facing PeerConnections:
+// H.264 and Opus with NACK, PLI, FIR and transport-cc feedback, RTCP
+// sender/receiver reports, transport-wide sequence numbers on outgoing
+// packets (webrtc.ConfigureTWCCHeaderExtensionSender) and, unless
+// NoBandwidthEstimation, a send-side bandwidth estimator per
+// PeerConnection (pion's GCC, without its pacer) fed by the viewer's
+// transport-cc feedback; the DownTracks of that PeerConnection find it in
+// the RTCP they read. It registers no NACK responder: DownTracks
+// retransmit from their Track's shared ring.
+func NewAPIWithParams(p APIParams) (*webrtc.API, error) {
+	if p.InitialBitrate < 0 || p.MinBitrate < 0 || p.MaxBitrate < 0 {
+		return nil, fmt.Errorf("%w: negative bitrate", ErrParams)
+	}
+	se := p.SettingEngine
 	me := &webrtc.MediaEngine{}
 	videoFB := []webrtc.RTCPFeedback{
 		{Type: webrtc.TypeRTCPFBNACK},
@@ -63,6 +89,11 @@ func NewAPI(se webrtc.SettingEngine) (*webrtc.API, error) {
 	ir := &interceptor.Registry{}
 	if err := webrtc.ConfigureRTCPReports(ir); err != nil {
 		return nil, fmt.Errorf("sfu: RTCP reports: %w", err)
+	}
+	if !p.NoBandwidthEstimation {
+		// Before the TWCC header interceptor, so that packets reach the
+		// estimator with their transport-wide sequence number set.
+		ir.Add(newBWEFactory(p))
 	}
 	if err := webrtc.ConfigureTWCCHeaderExtensionSender(me, ir); err != nil {
 		return nil, fmt.Errorf("sfu: TWCC header extension: %w", err)

@@ -30,6 +30,9 @@ func newPacket(p *rtp.Packet) *packet {
 	return e
 }
 
+// size is e's size on the wire without header extensions.
+func (e *packet) size() int { return 12 + 4*len(e.csrc) + len(e.payload) }
+
 // header returns a fresh header for e as written to one viewer. It shares
 // no mutable state with e (interceptors may add extensions to it).
 func (e *packet) header(pt uint8, ssrc uint32, seq uint16, ts uint32) rtp.Header {

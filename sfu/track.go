@@ -46,8 +46,16 @@ type TrackParams struct {
 	// must not block. Not called for audio tracks.
 	RequestKeyframe  func()
 	KeyframeInterval time.Duration // default 500 ms
-	Logger           *slog.Logger  // default: discard
-	Now              func() time.Time
+	// RetransmitShare and RetransmitBurst bound each viewer's
+	// retransmissions: over the last second, at most RetransmitShare ×
+	// the bytes it was forwarded + RetransmitBurst bytes; NACKs beyond are
+	// ignored (counted as NACKsOverBudget). Defaults
+	// DefaultRetransmitShare and DefaultRetransmitBurst; a negative share
+	// means no limit. A layered DownTrack uses its first layer's.
+	RetransmitShare float64
+	RetransmitBurst int
+	Logger          *slog.Logger // default: discard
+	Now             func() time.Time
 }
 
 // Track is one upstream media track fanned out to many viewers. It is safe
@@ -66,11 +74,12 @@ type Track struct {
 	hasSSRC bool
 	kf      keyframeDetector
 	co      coalescer
+	in      meter // upstream bytes, for Bitrate
 	// counters guarded by mu
 	packetsIn, keyframes, switches, late uint64
 
 	// counters updated by viewers' goroutines
-	dropped, nacks, retransmitted atomic.Uint64
+	dropped, nacks, retransmitted, overBudget atomic.Uint64
 }
 
 // NewTrack validates p, fills in defaults and returns a Track.
@@ -89,6 +98,8 @@ func NewTrack(p TrackParams) (*Track, error) {
 		return nil, fmt.Errorf("%w: BufferPackets %d not in [0, %d]", ErrParams, p.BufferPackets, MaxBufferPackets)
 	case p.QueueSize < 0:
 		return nil, fmt.Errorf("%w: QueueSize %d < 0", ErrParams, p.QueueSize)
+	case p.RetransmitBurst < 0:
+		return nil, fmt.Errorf("%w: RetransmitBurst %d < 0", ErrParams, p.RetransmitBurst)
 	case p.KeyframeInterval < 0:
 		return nil, fmt.Errorf("%w: KeyframeInterval %v < 0", ErrParams, p.KeyframeInterval)
 	}
@@ -104,6 +115,12 @@ func NewTrack(p TrackParams) (*Track, error) {
 	if p.KeyframeInterval == 0 {
 		p.KeyframeInterval = DefaultKeyframeInterval
 	}
+	if p.RetransmitShare == 0 {
+		p.RetransmitShare = DefaultRetransmitShare
+	}
+	if p.RetransmitBurst == 0 {
+		p.RetransmitBurst = DefaultRetransmitBurst
+	}
 	if p.Now == nil {
 		p.Now = time.Now
 	}
@@ -116,6 +133,7 @@ func NewTrack(p TrackParams) (*Track, error) {
 		log:  p.Logger.With("component", "sfu", "stream", p.StreamID, "track", p.ID),
 		ring: newRing(p.BufferPackets),
 		co:   coalescer{interval: p.KeyframeInterval},
+		in:   newMeter(bitrateWindow, bitrateBuckets),
 	}, nil
 }
 
@@ -160,9 +178,10 @@ func (t *Track) WriteRTP(p *rtp.Packet) error {
 		e.keyframe = true
 	}
 	t.packetsIn++
+	t.in.add(now, e.size())
 	if t.ring.push(e) {
 		for _, s := range t.sinks {
-			s.forward(e, now)
+			s.forward(t, e, now)
 		}
 	} else {
 		t.late++ // older than the whole ring: too late for anyone
@@ -205,7 +224,7 @@ func (t *Track) switchLocked(now time.Time) bool {
 	t.ring.reset()
 	t.kf.reset()
 	for _, s := range t.sinks {
-		s.needSync = true
+		s.resync(t)
 	}
 	t.log.Debug("upstream switch", "generation", t.gen)
 	if !t.video() {
@@ -218,18 +237,34 @@ func (t *Track) switchLocked(now time.Time) bool {
 // NewDownTrack returns a new viewer's track; add it to a PeerConnection with
 // pc.AddTrack. It receives packets once pion binds it.
 func (t *Track) NewDownTrack() *DownTrack {
-	return &DownTrack{t: t}
+	return &DownTrack{tracks: []*Track{t}}
 }
 
-// attach adds a bound viewer and requests a keyframe for it.
-func (t *Track) attach(s *sink) error {
+// Bitrate is the Track's upstream bitrate in bits/s (RTP payload and
+// header) over the last two seconds.
+func (t *Track) Bitrate() int {
+	now := t.p.Now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.in.bitrate(now)
+}
+
+// bitrateWindow is the window of Bitrate.
+const (
+	bitrateWindow  = 2 * time.Second
+	bitrateBuckets = 8
+)
+
+// attach adds a bound viewer and, if it is to be forwarded this Track's
+// packets now (key), requests a keyframe for it.
+func (t *Track) attach(s *sink, key bool) error {
 	t.mu.Lock()
 	if t.closed {
 		t.mu.Unlock()
 		return fmt.Errorf("track %s/%s: %w", t.p.StreamID, t.p.ID, ErrClosed)
 	}
 	t.sinks = append(t.sinks, s)
-	fire := t.video() && t.co.request(t.p.Now())
+	fire := key && t.video() && t.co.request(t.p.Now())
 	n := len(t.sinks)
 	t.mu.Unlock()
 	t.log.Debug("viewer bound", "ssrc", s.ssrc, "payload_type", s.pt, "viewers", n)
@@ -246,17 +281,13 @@ func (t *Track) detach(s *sink) {
 	t.mu.Unlock()
 }
 
-// keyframeRequest is a viewer's PLI or FIR, or its sender's need to restart.
-// A restarting viewer (its sender dropped packets before it was ready) also
-// waits for the next keyframe (audio: the next packet).
-func (t *Track) keyframeRequest(restart *sink) {
+// keyframeRequest is a viewer's PLI or FIR, its sender's need to restart,
+// or its move to this layer.
+func (t *Track) keyframeRequest() {
 	t.mu.Lock()
 	if t.closed {
 		t.mu.Unlock()
 		return
-	}
-	if restart != nil {
-		restart.needSync = true
 	}
 	fire := t.video() && t.co.request(t.p.Now())
 	t.mu.Unlock()
@@ -273,17 +304,26 @@ func (t *Track) sendKeyframeRequest() {
 
 // Stats returns the Track's counters.
 func (t *Track) Stats() TrackStats {
+	now := t.p.Now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	viewers := 0
+	for _, s := range t.sinks {
+		if s.forwarding(t) {
+			viewers++
+		}
+	}
 	return TrackStats{
 		PacketsIn:                  t.packetsIn,
+		Bitrate:                    t.in.bitrate(now),
 		Keyframes:                  t.keyframes,
-		Viewers:                    len(t.sinks),
+		Viewers:                    viewers,
 		Switches:                   t.switches,
 		Late:                       t.late,
 		Dropped:                    t.dropped.Load(),
 		NACKs:                      t.nacks.Load(),
 		Retransmitted:              t.retransmitted.Load(),
+		NACKsOverBudget:            t.overBudget.Load(),
 		KeyframeRequests:           t.co.sent,
 		KeyframeRequestsSuppressed: t.co.suppressed,
 	}

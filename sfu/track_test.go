@@ -216,10 +216,8 @@ func TestDownTrackSwitchKeepsSequenceAndTimestamp(t *testing.T) {
 			// The old source's packets are gone from the ring: a NACK for
 			// them must not resend the new source's packet with the same
 			// upstream number.
-			tt.mu.Lock()
 			_, okOld := s.lookup(s0 + 1)
 			q, okNew := s.lookup(s0 + 4)
-			tt.mu.Unlock()
 			if okOld {
 				t.Error("lookup of a pre-switch packet succeeded")
 			}
@@ -412,9 +410,10 @@ func TestSequenceContinuousOverLongRun(t *testing.T) {
 	// the sequence space after the viewer's start.
 	tt := newTestTrack(t, TrackParams{ID: "audio", Codec: opusCap, BufferPackets: 16})
 	dt, ctx := bind(t, tt.Track, 3)
-	tt.mu.Lock()
-	dt.sinkForTest().seqStart = 65500
-	tt.mu.Unlock()
+	s := dt.sinkForTest()
+	s.mu.Lock()
+	s.seqStart = 65500
+	s.mu.Unlock()
 	const total, batch = 33024, 256 // > 2^15, a whole number of batches
 	up := uint16(65000)
 	for n := 0; n < total; {

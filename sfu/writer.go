@@ -9,7 +9,7 @@ import "github.com/pion/rtp"
 // is up (ICE and DTLS done). A viewer's first keyframe often arrives before
 // that, so until the first packet really goes out the writer treats (0, nil)
 // as "not ready": it discards what is queued up to the next segment start
-// and asks the Track to restart the viewer at the next keyframe (and for
+// and restarts the viewer at the next keyframe (and for
 // one). The viewer thus always receives a keyframe first.
 func (s *sink) runWriter() {
 	defer s.wg.Done()
@@ -25,7 +25,7 @@ func (s *sink) runWriter() {
 			*hdr = q.e.header(s.pt, s.ssrc, q.seq, q.ts)
 			if n, err := s.w.WriteRTP(hdr, q.e.payload); err == nil && n > 0 {
 				s.c.retransmitted.Add(1)
-				s.t.retransmitted.Add(1)
+				q.t.retransmitted.Add(1)
 			}
 		case q := <-s.queue:
 			if waitStart && !q.start {
@@ -40,13 +40,13 @@ func (s *sink) runWriter() {
 				s.c.writeErrors.Add(1)
 				if !loggedErr {
 					loggedErr = true
-					s.t.log.Debug("viewer write failed", "ssrc", s.ssrc, "err", err)
+					s.log.Debug("viewer write failed", "ssrc", s.ssrc, "err", err)
 				}
 			case n == 0:
 				if !ready {
 					s.c.skipped.Add(1)
 					waitStart = true
-					s.t.keyframeRequest(s)
+					s.requestKeyframe(true)
 				}
 			default:
 				ready = true

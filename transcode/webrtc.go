@@ -70,10 +70,14 @@ func WebRTCLowLayerFor(w, h, bitrate int) (lw, lh, lbitrate int, ok bool) {
 }
 
 // WebRTCRungFor returns the rung whose picture the WebRTC video is encoded
-// from. name "" picks the default: the tallest encoded rung at most
-// WebRTCMaxHeight lines tall (the first of equals); failing that, the
-// shortest encoded rung; failing that (a passthrough-only ladder), the
-// passthrough rung. A named rung that is not in the ladder is ErrBadParams.
+// from. name "" picks the default: the tallest rung at most
+// WebRTCMaxHeight lines tall (the first of equals), an encoded rung before a
+// passthrough rung of the same height; failing that, the shortest encoded
+// rung; failing that (a passthrough-only ladder), the passthrough rung. A
+// passthrough rung is taken when it is the tallest (a 480p publisher, whose
+// ladder is the source and 144p, gets 480p, not 144p); its WebRTC video
+// then needs WebRTCOutput.Bitrate. A named rung that is not in the ladder
+// is ErrBadParams.
 //
 // A passthrough rung has no scaled picture in the filter graph, so its
 // WebRTC video is scaled from the decoded source instead; its Width and
@@ -111,11 +115,12 @@ func webrtcRungIndex(rungs []Rung, name string) (int, error) {
 	}
 	best, shortest := -1, -1
 	for i, r := range rungs {
+		if r.Height <= WebRTCMaxHeight && (best < 0 || r.Height > rungs[best].Height ||
+			r.Height == rungs[best].Height && rungs[best].Passthrough && !r.Passthrough) {
+			best = i
+		}
 		if r.Passthrough {
 			continue
-		}
-		if r.Height <= WebRTCMaxHeight && (best < 0 || r.Height > rungs[best].Height) {
-			best = i
 		}
 		if shortest < 0 || r.Height < rungs[shortest].Height {
 			shortest = i

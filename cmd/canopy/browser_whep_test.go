@@ -35,7 +35,7 @@ func TestBrowserWHEP(t *testing.T) {
 	if !inBrowserNetns(t) {
 		return
 	}
-	env := startDev(t, "--demo-size", "640x360", "--low-latency")
+	env := startDev(t, "--demo-size", "854x480", "--low-latency")
 	// The relays join the tree and the tracker hears their WHEP URLs.
 	waitUntil(t, 30*time.Second, "a relay is offered for low-latency viewers", func() bool {
 		resp, err := http.Get(env.tracker + "/tracker/whep/" + devStream)

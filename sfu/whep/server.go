@@ -37,8 +37,11 @@ const (
 
 // Source gives the sfu tracks of a stream.
 type Source interface {
-	// Tracks returns the stream's live tracks (video and audio), or none
-	// when the stream has no low-latency media here.
+	// Tracks returns the stream's live tracks, or none when the stream has
+	// no low-latency media here: its video tracks ordered best (highest
+	// bitrate) first, then audio. With several video tracks, each viewer
+	// is sent one of them as its bandwidth estimate allows
+	// (sfu.NewLayeredDownTrack).
 	Tracks(stream string) []*sfu.Track
 }
 
@@ -46,8 +49,12 @@ type Source interface {
 type Params struct {
 	Source Source
 	// API builds the sessions' PeerConnections: sfu.NewAPI, which leaves
-	// retransmission to the sfu's shared buffers. Required.
+	// retransmission to the sfu's shared buffers and estimates each
+	// viewer's bandwidth for the choice of video layer. Required.
 	API *webrtc.API
+	// LayerPolicy says when a viewer moves between video layers; zero
+	// fields take sfu's defaults.
+	LayerPolicy sfu.LayerPolicy
 	// ICEServers are given to every PeerConnection and advertised to
 	// clients in Link headers.
 	ICEServers []webrtc.ICEServer

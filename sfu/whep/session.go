@@ -78,9 +78,27 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 		s.release(ss)
 		http.Error(w, msg, status)
 	}
+	var video []*sfu.Track
 	for _, t := range tracks {
-		dt := t.NewDownTrack()
+		if t.Kind() == webrtc.RTPCodecTypeVideo {
+			video = append(video, t)
+		}
+	}
+	if len(video) > 0 {
+		dt, err := sfu.NewLayeredDownTrack(sfu.LayeredParams{Tracks: video, Policy: s.p.LayerPolicy, OnSwitch: s.m.layerSwitch})
+		if err != nil {
+			s.log.Error("layered video", "stream", stream, "err", err)
+			fail(http.StatusInternalServerError, "cannot add the video")
+			return
+		}
 		ss.dts = append(ss.dts, dt)
+	}
+	for _, t := range tracks {
+		if t.Kind() != webrtc.RTPCodecTypeVideo {
+			ss.dts = append(ss.dts, t.NewDownTrack())
+		}
+	}
+	for _, dt := range ss.dts {
 		if _, err := pc.AddTrack(dt); err != nil {
 			fail(http.StatusInternalServerError, "cannot add a track")
 			return
