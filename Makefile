@@ -31,7 +31,7 @@ fmt-check:
 
 vet:
 	$(GO) vet ./...
-	$(GO) vet -tags e2e ./cmd/... ./node/commentsync ./sfu/...
+	$(GO) vet -tags e2e ./cmd/... ./node/commentsync ./sfu/... ./internal/...
 
 # The web app's own tests (node --test: signing bytes against Go's vectors,
 # the verifier), then unit and integration tests under the race detector.
@@ -46,6 +46,7 @@ test: setup web fmt-check vet
 	$(GO) test -tags e2e -count=1 -timeout 5m -run 'TestTwentyNodes|TestRestartCatchUp|TestPartitionHeals' -v ./node/commentsync
 	$(GO) test -tags e2e -count=1 -timeout 5m -run 'TestNACKRepairsLoss|TestLayersFollowBandwidth' -v ./sfu
 	$(GO) test -tags e2e -count=1 -timeout 5m -run 'TestRelayLinkLoss' -v ./sfu/relay
+	$(GO) test -tags e2e -count=1 -timeout 10m -run 'TestScale' -v ./internal/sim
 # Benchmarks print a ratio against a peer measured in the same run.
 bench: setup
 	$(GO) run ./bench/ladder -runs 3

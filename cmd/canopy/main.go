@@ -22,6 +22,8 @@ Usage:
   canopy tracker  [flags]   arranges relay nodes into a tree per stream
   canopy node     [flags]   volunteer relay: receives segments down the tree, serves players
   canopy keygen   -out FILE write a new Ed25519 origin key
+  canopy loadgen  [flags]   many headless viewers against a deployment (or -local), with a report
+  canopy sim      [flags]   simulate an event of 1k to 1M viewers: shares, origin egress, stalls
   canopy version
 
 Run "canopy <command> -h" for the flags of a command. Every flag can also be
@@ -57,6 +59,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return runNode(ctx, args[1:], stdout, stderr, getenv)
 	case "keygen":
 		return runKeygen(args[1:], stdout, stderr)
+	case "loadgen":
+		return runLoadgen(ctx, args[1:], stdout, stderr)
+	case "sim":
+		return runSim(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "canopy", version)
 		return nil

@@ -1,0 +1,139 @@
+package sim
+
+import "slices"
+
+// announce is a viewer's tracker announce: its offers go to the peers
+// tracker/webtorrent pick.go would choose (pick is unexported and draws
+// from the global random source, so it is mirrored here with the run's
+// seeded one): relay nodes first, then viewers, at random within each
+// group. The model has no networks, so the "same network" group is empty.
+// An offer to a relay that already serves its maximum of browsers goes
+// unanswered (node/superpeer refuses it); an offer between two viewers
+// connects only when both can connect directly.
+func (s *sim) announce(i int32, now int64) {
+	v := &s.vs[i]
+	v.inSwarm = true
+	k := s.c.Offers
+	if s.c.MaxPeers > 0 {
+		k = min(k, s.c.MaxPeers-s.livePeers(v))
+	}
+	if k <= 0 {
+		return
+	}
+	var picked [64]int32
+	out := picked[:0]
+	out = s.sampleRelays(out, k)
+	for _, p := range out {
+		rl := &s.relays[-1-p]
+		if rl.browsers < rl.maxBrowsers && !connected(v, ref{i: p}) {
+			rl.browsers++
+			v.nbrs = append(v.nbrs, ref{i: p})
+		}
+	}
+	need := k - len(out)
+	if need <= 0 || !v.direct {
+		// A viewer without direct connectivity still sends its offers, but
+		// no viewer can answer them.
+		return
+	}
+	for tries := 4*need + 16; tries > 0 && need > 0; tries-- {
+		j := int32(s.r.IntN(len(s.vs)))
+		w := &s.vs[j]
+		if j == i || !w.alive || !w.inSwarm || slices.Contains(out, j) {
+			continue
+		}
+		out = append(out, j)
+		need--
+		if w.direct && !s.full(w) && !connected(v, ref{i: j, gen: w.gen}) {
+			v.nbrs = append(v.nbrs, ref{i: j, gen: w.gen})
+			w.nbrs = append(w.nbrs, ref{i: i, gen: v.gen})
+		}
+	}
+}
+
+// sampleRelays appends up to k distinct random relays (as refs: -1 - index)
+// to out. Under PickFreeRelays, full relays are skipped.
+func (s *sim) sampleRelays(out []int32, k int) []int32 {
+	n := len(s.relays)
+	ok := func(j int) bool {
+		if slices.Contains(out, int32(-1-j)) {
+			return false
+		}
+		rl := &s.relays[j]
+		return s.c.Pick != PickFreeRelays || (rl.browsers < rl.maxBrowsers && rl.lag >= 0)
+	}
+	if n == 0 {
+		return out
+	}
+	if n <= 2*k+8 {
+		for _, j := range s.r.Perm(n) {
+			if len(out) == k {
+				break
+			}
+			if ok(j) {
+				out = append(out, int32(-1-j))
+			}
+		}
+		return out
+	}
+	for tries := 4*k + 16; tries > 0 && len(out) < k; tries-- {
+		if j := s.r.IntN(n); ok(j) {
+			out = append(out, int32(-1-j))
+		}
+	}
+	start := s.r.IntN(n)
+	for j := 0; j < n && len(out) < k; j++ {
+		if jj := (start + j) % n; ok(jj) {
+			out = append(out, int32(-1-jj))
+		}
+	}
+	return out
+}
+
+// relayAnnounce: a relay with room sends offers to random viewers of the
+// swarm (pick.go gives a relay's offers to viewers only); every viewer can
+// reach a relay.
+func (s *sim) relayAnnounce(ri int32, now int64) {
+	rl := &s.relays[ri]
+	offers := min(s.c.Offers, rl.maxBrowsers-rl.browsers)
+	p := -1 - ri
+	for tries := 4*offers + 16; tries > 0 && offers > 0; tries-- {
+		j := int32(s.r.IntN(len(s.vs)))
+		w := &s.vs[j]
+		if !w.alive || !w.inSwarm {
+			continue
+		}
+		offers--
+		if !s.full(w) && !connected(w, ref{i: p}) {
+			rl.browsers++
+			w.nbrs = append(w.nbrs, ref{i: p})
+			s.evaluate(j, now)
+		}
+	}
+}
+
+// livePeers counts v's connections to relays and to viewers still there.
+func (s *sim) livePeers(v *viewer) int {
+	n := 0
+	for _, r := range v.nbrs {
+		if r.i < 0 || (s.vs[r.i].alive && s.vs[r.i].gen == r.gen) {
+			n++
+		}
+	}
+	return n
+}
+
+// full reports whether v is at Config.MaxPeers connections and so answers
+// no more offers.
+func (s *sim) full(v *viewer) bool {
+	return s.c.MaxPeers > 0 && s.livePeers(v) >= s.c.MaxPeers
+}
+
+func connected(v *viewer, p ref) bool {
+	for _, n := range v.nbrs {
+		if n == p {
+			return true
+		}
+	}
+	return false
+}

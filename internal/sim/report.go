@@ -1,0 +1,84 @@
+package sim
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/canopylive/canopy/internal/charts"
+)
+
+// JSON returns the result as indented JSON (the same bytes for the same
+// result).
+func (r *Result) JSON() ([]byte, error) {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("sim: encode result: %w", err)
+	}
+	return append(b, '\n'), nil
+}
+
+// WriteSummary prints the headline numbers.
+func (r *Result) WriteSummary(w io.Writer) error {
+	c := r.Config
+	p := func(f string, a ...any) { fmt.Fprintf(w, f, a...) }
+	p("canopy sim: %d viewers, %d relays (%s up), viewer upload %s, direct %.0f%%, churn %.0f%%/min\n",
+		c.Viewers, c.Relays, c.RelayUpload, c.ViewerUpload, 100*c.Direct, 100*c.ChurnPerMin)
+	p("  stream %.3f Mbit/s, %.1f s segments (%d bytes), %s mode, %.0f s from the first join, seed %d, pick %s, pages %s\n",
+		c.BitrateMbps, c.SegmentS, c.SegmentBytes, c.Mode, c.DurationS, c.Seed, c.Pick, c.Pages)
+	t := r.Tree
+	p("  relay tree: %d attached, %d under the origin, depth %d, last relay has a segment %.2f s after seal; browser slots %d (%d used)\n",
+		t.Attached, t.FirstLevel, t.MaxDepth, t.MaxLagS, t.BrowserSlots, t.BrowsersServed)
+	p("  viewers: %d joined (%d direct), %d started, %.1f connections each at the end\n",
+		r.Viewers.Joined, r.Viewers.Direct, r.Viewers.Started, r.Viewers.MeanPeers)
+	p("  time to first segment: p50 %.2f s, p95 %.2f s\n", r.TTFS.P50, r.TTFS.P95)
+	for _, x := range []struct {
+		name string
+		w    Window
+	}{{"whole run", r.Run}, {"steady", r.Steady}} {
+		w := x.w
+		p("  %s (%.0f-%.0f s): origin HTTP %.1f%%, relay HTTP %.1f%%, relay P2P %.1f%%, viewers %.1f%%: relay + peer %.1f%%, P2P %.1f%%\n",
+			x.name, w.FromS, w.ToS, w.OriginShare, w.RelayHTTPShare, w.RelayP2PShare, w.PeerShare, w.RelayPeerShare, w.P2PShare)
+		p("    origin egress %.2f Mbit/s (%d bytes); bound max(r, N·r − Σu) %.2f Mbit/s; egress/bound %.2f\n",
+			w.OriginEgressMbps, w.OriginEgressBytes, w.BoundMbps, w.EgressOverBound)
+		p("    continuity %.3f%%, %.4f stalls per viewer-minute, live latency p50 %.2f s, p95 %.2f s\n",
+			w.Continuity, w.StallsPerViewerMin, w.LatencyP50S, w.LatencyP95S)
+	}
+	return nil
+}
+
+// Chart file names WriteCharts creates in its directory.
+const (
+	ChartShare  = "share.svg"
+	ChartEgress = "egress.svg"
+	ChartTTFS   = "ttfs_cdf.svg"
+)
+
+// WriteCharts draws the share of each source over time, origin egress
+// against the bound, and the CDF of time to first segment into dir.
+func (r *Result) WriteCharts(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("sim: charts: %w", err)
+	}
+	s := r.Series
+	all := []struct {
+		file string
+		c    charts.Chart
+	}{
+		{ChartShare, charts.Chart{Title: "Where viewers got segments", XLabel: "seconds after the first join", YLabel: "share of bytes (%)",
+			Series: []charts.Series{{Name: "origin (HTTP)", X: s.T, Y: s.OriginShare},
+				{Name: "relay nodes (HTTP + P2P)", X: s.T, Y: s.RelayShare}, {Name: "other viewers", X: s.T, Y: s.PeerShare}}}},
+		{ChartEgress, charts.Chart{Title: "Origin egress and the bound max(r, N·r − Σu)", XLabel: "seconds after the first join", YLabel: "Mbit/s",
+			Series: []charts.Series{{Name: "origin egress", X: s.T, Y: s.EgressMbps}, {Name: "bound", X: s.T, Y: s.BoundMbps}}}},
+		{ChartTTFS, charts.Chart{Title: "Time to first segment (CDF)", XLabel: "seconds after joining", YLabel: "viewers (%)",
+			Series: []charts.Series{{Name: "viewers", X: r.TTFSCDF.X, Y: r.TTFSCDF.Y}}}},
+	}
+	for _, ch := range all {
+		if err := charts.Write(filepath.Join(dir, ch.file), ch.c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
