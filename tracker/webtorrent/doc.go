@@ -16,10 +16,10 @@
 // with per-hash complete/incomplete/downloaded counts. Errors are answered
 // with {"failure reason": "..."}.
 //
-// Peers for an announcer's offers are picked relay nodes first (clients
-// whose upgrade request passed Params.RelayAuth), then viewers in the
-// announcer's network (IPv4 /24, IPv6 /64), then anyone, at random
-// within each group.
+// Peers for an announcer's offers are picked: at most two relay nodes
+// (clients whose upgrade request passed Params.RelayAuth), then viewers in
+// the announcer's network (IPv4 /24, IPv6 /64), then any viewer, then more
+// relays when viewers run out; at random within each group.
 //
 // Ownership: the registry (one mutex) owns every swarm and membership;
 // each connection owns its reader loop and a bounded outgoing queue drained

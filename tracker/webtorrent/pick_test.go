@@ -122,15 +122,50 @@ func TestPickLargeSwarm(t *testing.T) {
 				t.Fatalf("k=%d: self or duplicate at %d", k, i)
 			}
 			seen[m] = true
-			switch {
-			case i < 3 && !slices.Contains(relays, m):
+			switch r := maxRelayOffers; {
+			case i < r && !slices.Contains(relays, m):
 				t.Fatalf("k=%d: position %d is not a relay", k, i)
-			case i >= 3 && i < 43 && !slices.Contains(nearby, m):
+			case i >= r && i < r+40 && !slices.Contains(nearby, m):
 				t.Fatalf("k=%d: position %d is not in the announcer's network", k, i)
-			case i >= 43 && (m.relay || m.network == near):
-				t.Fatalf("k=%d: position %d should be from another network", k, i)
+			case i >= r+40 && (m.relay || m.network == near):
+				t.Fatalf("k=%d: position %d should be a viewer from another network", k, i)
 			}
 		}
+	}
+}
+
+// TestPickRelayShare: with many relays an announce still reaches viewers
+// (at most maxRelayOffers relays); with few viewers, relays fill the rest.
+func TestPickRelayShare(t *testing.T) {
+	sw := newSwarm(binID{3})
+	mk := func(i int, relay bool) *member {
+		m := &member{id: binID{byte(i), byte(i >> 8), 8}, relay: relay, c: &conn{members: map[binID]*member{}}}
+		sw.add(m)
+		return m
+	}
+	for i := range 10 {
+		mk(i, true)
+	}
+	self := mk(100, false)
+	count := func(got []*member) (relays, viewers int) {
+		for _, m := range got {
+			if m.relay {
+				relays++
+			} else {
+				viewers++
+			}
+		}
+		return
+	}
+	mk(101, false)
+	if r, v := count(sw.pick(self, 5)); r != 4 || v != 1 {
+		t.Fatalf("one other viewer, 10 relays: %d relays and %d viewers picked, want 4 and 1", r, v)
+	}
+	for i := range 20 {
+		mk(200+i, false)
+	}
+	if r, v := count(sw.pick(self, 5)); r != maxRelayOffers || v != 5-maxRelayOffers {
+		t.Fatalf("21 viewers, 10 relays: %d relays and %d viewers picked, want %d and %d", r, v, maxRelayOffers, 5-maxRelayOffers)
 	}
 }
 
