@@ -32,7 +32,7 @@ func startLoadClient(ctx context.Context, cfg config, url string) (*loadProc, er
 		return nil, err
 	}
 	cmd := exec.CommandContext(ctx, exe, "-load-client", url, "-viewers", strconv.Itoa(cfg.viewers),
-		"-dial-batch", strconv.Itoa(cfg.dialBatch), "-timeout", cfg.timeout.String())
+		"-dial-batch", strconv.Itoa(cfg.dialBatch), "-timeout", cfg.timeout.String(), "-bwe="+strconv.FormatBool(cfg.bwe))
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pion/interceptor"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/canopylive/canopy/node/superpeer"
@@ -94,6 +95,24 @@ func (v *viewer) onTrack(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 	}
 }
 
+// viewerAPI is the viewers' pion API. With bwe they send transport-wide
+// congestion control feedback, as browsers do, which the sfu's per-viewer
+// estimator consumes.
+func viewerAPI(se webrtc.SettingEngine, bwe bool) (*webrtc.API, error) {
+	if !bwe {
+		return webrtc.NewAPI(webrtc.WithSettingEngine(se)), nil
+	}
+	me := &webrtc.MediaEngine{}
+	if err := me.RegisterDefaultCodecs(); err != nil {
+		return nil, err
+	}
+	ir := &interceptor.Registry{}
+	if err := webrtc.ConfigureTWCCSender(me, ir); err != nil {
+		return nil, err
+	}
+	return webrtc.NewAPI(webrtc.WithSettingEngine(se), webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir)), nil
+}
+
 // runLoadClient is the child's main.
 func runLoadClient(ctx context.Context, cfg config, in io.Reader, out io.Writer) error {
 	if err := raiseFDLimit(4*cfg.viewers + 256); err != nil {
@@ -101,7 +120,10 @@ func runLoadClient(ctx context.Context, cfg config, in io.Reader, out io.Writer)
 	}
 	var se webrtc.SettingEngine
 	superpeer.LoopbackSettings(&se)
-	api := webrtc.NewAPI(webrtc.WithSettingEngine(se))
+	api, err := viewerAPI(se, cfg.bwe)
+	if err != nil {
+		return err
+	}
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: cfg.dialBatch}}
 
 	start := time.Now()

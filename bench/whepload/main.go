@@ -26,6 +26,7 @@ type config struct {
 	bitrate   int // bits per second
 	timeout   time.Duration
 	cpuprof   string
+	bwe       bool // the sfu estimates each viewer's bandwidth (GCC) from the viewers' transport-cc feedback
 
 	loadClient string // internal: run as the load client against this WHEP endpoint
 }
@@ -56,6 +57,7 @@ func parseFlags(argv []string, out io.Writer) (config, error) {
 		return err
 	})
 	fs.DurationVar(&c.timeout, "timeout", 5*time.Minute, "give up after this long")
+	fs.BoolVar(&c.bwe, "bwe", true, "bandwidth estimation as in production: viewers send transport-cc feedback, the sfu runs GCC per viewer; false measures without both")
 	fs.StringVar(&c.cpuprof, "cpuprofile", "", "write a CPU profile of the node over the measurement window to this file")
 	fs.StringVar(&c.loadClient, "load-client", "", "internal: be the load client (child process) for this WHEP endpoint")
 	if err := fs.Parse(argv); err != nil {

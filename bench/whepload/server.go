@@ -50,7 +50,7 @@ func startNode(cfg config, log *slog.Logger) (*node, error) {
 	}
 	var se webrtc.SettingEngine
 	superpeer.LoopbackSettings(&se)
-	api, err := sfu.NewAPI(se)
+	api, err := sfu.NewAPIWithParams(sfu.APIParams{SettingEngine: se, NoBandwidthEstimation: !cfg.bwe})
 	if err == nil {
 		n.whep, err = whep.New(whep.Params{Source: n, API: api, MaxSessions: cfg.viewers + 16, Logger: log})
 	}
