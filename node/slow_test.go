@@ -24,6 +24,28 @@ func TestSlowChildDoesNotDelaySiblings(t *testing.T) {
 		}
 	}
 	st := rawChild(t, root)
+	// The slow child reads slowly but is alive: it keeps sending Acks, or
+	// the root would drop it after childSilence (it did, on a loaded
+	// machine, before the test got to read).
+	ackDone := make(chan struct{})
+	ackStopped := make(chan struct{})
+	go func() {
+		defer close(ackStopped)
+		tick := time.NewTicker(500 * time.Millisecond)
+		defer tick.Stop()
+		ack := &treepb.TreeMessage{Msg: &treepb.TreeMessage_Ack{Ack: &treepb.Ack{}}}
+		for {
+			select {
+			case <-ackDone:
+				return
+			case <-tick.C:
+				if proto.WriteMessage(st, ack) != nil {
+					return
+				}
+			}
+		}
+	}()
+	t.Cleanup(func() { close(ackDone); <-ackStopped })
 	eventually(t, 10*time.Second, "three children", func() bool { return children(root) == 3 })
 
 	// 200 × 32 KiB is far beyond the flow-control window of the slow

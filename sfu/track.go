@@ -140,6 +140,9 @@ func NewTrack(p TrackParams) (*Track, error) {
 // Kind is the Track's media kind.
 func (t *Track) Kind() webrtc.RTPCodecType { return t.kind }
 
+// ID is the Track's id as given in TrackParams.
+func (t *Track) ID() string { return t.p.ID }
+
 // Codec is the Track's codec as given in TrackParams.
 func (t *Track) Codec() webrtc.RTPCodecCapability { return t.p.Codec }
 

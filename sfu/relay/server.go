@@ -73,25 +73,15 @@ func (s *Server) Close() error {
 	return nil
 }
 
-// findTrack picks the track a request names from a Source's tracks, which
-// list video layers best first, then audio: "video" is the first video
-// track, "video-low" the second, "audio" the first audio track.
+// findTrack picks the track a request names from a Source's tracks: the
+// one whose ID is the name ("video", "video-low", "audio"). Matching by
+// position instead would, while a node has pulled its low layer but not
+// yet its top one, pass the low layer on as "video".
 func findTrack(tracks []*sfu.Track, name string) *sfu.Track {
-	want, skip := webrtc.RTPCodecTypeVideo, 0
-	switch name {
-	case TrackAudio:
-		want = webrtc.RTPCodecTypeAudio
-	case TrackVideoLow:
-		skip = 1
-	}
 	for _, t := range tracks {
-		if t.Kind() != want {
-			continue
-		}
-		if skip == 0 {
+		if t.ID() == name {
 			return t
 		}
-		skip--
 	}
 	return nil
 }
