@@ -16,14 +16,15 @@ import (
 // `canopy loadgen -local` with its defaults: 300 viewers for 2 minutes,
 // 30 s ramp, 20%/min churn, 22% behind NAT, 1000 kbit/s upload cap, at most
 // 6 peers, 5 offers, origin + 4 relay nodes of 50 browsers each on
-// loopback (upload not a limit), pages on the relays, the lowest rung
-// (144p) of the 480p demo stream.
+// loopback (upload not a limit), all four under the origin
+// (origin.relay_children = max(4, relays)), pages on the relays, the
+// lowest rung (144p) of the 480p demo stream, normal mode, 2 s segments.
 var simPresets = map[string]func(*sim.Config) error{
 	"loadgen-local": func(c *sim.Config) error {
 		var err error
 		c.Viewers, c.Relays, c.Duration, c.JoinOver, c.ChurnPerMin = 300, 4, 2*time.Minute, 30*time.Second, 0.2
 		c.Direct, c.MaxPeers, c.Offers, c.RelayMaxBrowsers, c.Pages = 0.78, 6, 5, 50, sim.PagesRelays
-		c.RTT = time.Millisecond
+		c.RTT, c.OriginChildren = time.Millisecond, max(c.OriginChildren, c.Relays)
 		if c.RelayUpload, err = sim.ParseDist("1G"); err != nil {
 			return err
 		}
@@ -33,7 +34,11 @@ var simPresets = map[string]func(*sim.Config) error{
 		if c.ViewerDownload, err = sim.ParseDist("1G"); err != nil {
 			return err
 		}
-		c.Bitrate, err = sim.RenditionRate("144p")
+		if c.Bitrate, err = sim.RenditionRate("144p"); err != nil {
+			return err
+		}
+		top, err := sim.RenditionRate("480p") // the 854x480 demo: rungs 480p and 144p travel the tree
+		c.TreeRate = top + c.Bitrate
 		return err
 	},
 }
@@ -59,7 +64,12 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	seed := fs.Uint64("seed", d.Seed, "random seed: the same seed gives the same result")
 	mode := fs.String("mode", string(d.Mode), "latency mode: normal or fast")
 	rtt := fs.Duration("rtt", d.RTT, "round-trip time of every link")
-	pick := fs.String("pick", d.Pick, "peer picking: canopy (tracker/webtorrent as it is) or free-relays (skip full relays)")
+	pick := fs.String("pick", d.Pick, "peer picking: canopy (tracker/webtorrent as it is: at most 2 relays per announce); what-ifs: free-relays (skip full relays), relays-first (the tracker's pick before the 2-relay cap)")
+	treeRate := fs.String("tree-rate", "", "what the relay tree carries in bits/s (default: the watched rung and the default ladder's lower rungs)")
+	originKids := fs.Int("origin-children", d.OriginChildren, "relay nodes the origin feeds directly (origin.relay_children)")
+	relayKids := fs.Int("relay-children", d.RelayChildren, "children per relay node in the tree (node.max_children)")
+	wiSync := fs.Int("whatif-sync-segments", 0, "WHAT-IF, not the shipped player: start this many segments behind the live edge, P2P window 2 segments more (0: the mode's)")
+	wiNoSeed := fs.Bool("whatif-no-seeding", false, "WHAT-IF, not the shipped player: no random HTTP seeding (a segment no peer has waits until urgent)")
 	pages := fs.String("pages", d.Pages, "page servers: origin, relays or all (round-robin, as loadgen -pages)")
 	maxPeers := fs.Int("max-peers", 0, "connections per viewer at most (0: no limit, as in p2p-media-loader)")
 	maxBrowsers := fs.Int("relay-browsers", 0, "browsers per relay (0: derived from the upload like node.max_browsers)")
@@ -104,13 +114,13 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		{"direct", func() error { c.Direct = *direct; return nil }},
 		{"churn", func() error { c.ChurnPerMin = *churn; return nil }},
 		{"segment", func() error { c.Segment = *segment; return nil }},
-		{"rendition", func() error { r, err := sim.RenditionRate(*rendition); c.Bitrate = r; return err }},
+		{"rendition", func() error { r, err := sim.RenditionRate(*rendition); c.Bitrate, c.TreeRate = r, 0; return err }},
 		{"bitrate", func() error {
 			if *bitrate == "" {
 				return nil
 			}
 			r, err := sim.ParseRate(*bitrate)
-			c.Bitrate = r
+			c.Bitrate, c.TreeRate = r, 0
 			return err
 		}},
 		{"duration", func() error { c.Duration = *duration; return nil }},
@@ -122,6 +132,18 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		{"pages", func() error { c.Pages = *pages; return nil }},
 		{"max-peers", func() error { c.MaxPeers = *maxPeers; return nil }},
 		{"relay-browsers", func() error { c.RelayMaxBrowsers = *maxBrowsers; return nil }},
+		{"tree-rate", func() error {
+			if *treeRate == "" {
+				return nil
+			}
+			r, err := sim.ParseRate(*treeRate)
+			c.TreeRate = r
+			return err
+		}},
+		{"origin-children", func() error { c.OriginChildren = *originKids; return nil }},
+		{"relay-children", func() error { c.RelayChildren = *relayKids; return nil }},
+		{"whatif-sync-segments", func() error { c.WhatIf.SyncSegments = *wiSync; return nil }},
+		{"whatif-no-seeding", func() error { c.WhatIf.NoSeeding = *wiNoSeed; return nil }},
 	}
 	for _, s := range steps {
 		if s.name == "rendition" && set["bitrate"] {
@@ -130,6 +152,9 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if err := apply(s.name, s.f); err != nil {
 			return fmt.Errorf("sim: -%s: %w", s.name, err)
 		}
+	}
+	if *preset == "loadgen-local" && !set["origin-children"] {
+		c.OriginChildren = max(c.OriginChildren, c.Relays) // as loadgen -local sets origin.relay_children
 	}
 	begin := time.Now()
 	res, err := sim.Run(ctx, c)

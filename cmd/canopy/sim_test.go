@@ -31,6 +31,8 @@ func TestRunSim(t *testing.T) {
 			Viewers, Relays int
 			Pages           string
 			BitrateMbps     float64
+			TreeRateMbps    float64
+			OriginChildren  int
 		}
 		Run struct{ RelayPeerShare float64 }
 	}
@@ -38,7 +40,10 @@ func TestRunSim(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The flag beats the preset; the rest is the preset's.
-	if res.Config.Viewers != 120 || res.Config.Relays != 4 || res.Config.Pages != "relays" || res.Config.BitrateMbps != 0.328 {
+	// The tree carries the demo's 480p and 144p rungs; loadgen -local puts
+	// every relay under the origin.
+	if res.Config.Viewers != 120 || res.Config.Relays != 4 || res.Config.Pages != "relays" || res.Config.BitrateMbps != 0.328 ||
+		res.Config.TreeRateMbps != 1.656 || res.Config.OriginChildren != 4 {
 		t.Errorf("config %+v", res.Config)
 	}
 	svg, err := os.ReadFile(filepath.Join(dir, "charts", "share.svg"))
@@ -47,8 +52,49 @@ func TestRunSim(t *testing.T) {
 	}
 }
 
+// TestRunSimWhatIf: what-if flags reach the config and are labelled as
+// not the shipped player in the summary; tree flags map to the config
+// fields named after origin.relay_children and node.max_children.
+func TestRunSimWhatIf(t *testing.T) {
+	dir := t.TempDir()
+	jsonPath := filepath.Join(dir, "sim.json")
+	var out, errOut bytes.Buffer
+	err := runSim(context.Background(), []string{"-viewers", "60", "-relays", "3", "-duration", "30s",
+		"-whatif-sync-segments", "5", "-whatif-no-seeding", "-origin-children", "1", "-relay-children", "2",
+		"-pick", "relays-first", "-json", jsonPath}, &out, &errOut)
+	if err != nil {
+		t.Fatalf("runSim: %v\n%s", err, errOut.String())
+	}
+	if !strings.Contains(out.String(), "WHAT-IF (not the shipped player)") {
+		t.Errorf("summary does not flag the what-if:\n%s", out.String())
+	}
+	b, err := os.ReadFile(jsonPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res struct {
+		Config struct {
+			OriginChildren, RelayChildren int
+			Pick                          string
+			WhatIf                        struct {
+				SyncSegments int
+				NoSeeding    bool
+			}
+		}
+		Tree struct{ FirstLevel int }
+	}
+	if err := json.Unmarshal(b, &res); err != nil {
+		t.Fatal(err)
+	}
+	c := res.Config
+	if c.OriginChildren != 1 || c.RelayChildren != 2 || c.Pick != "relays-first" || c.WhatIf.SyncSegments != 5 || !c.WhatIf.NoSeeding || res.Tree.FirstLevel != 1 {
+		t.Errorf("config %+v, first level %d", c, res.Tree.FirstLevel)
+	}
+}
+
 func TestRunSimBadFlags(t *testing.T) {
-	for _, args := range [][]string{{"-preset", "nope"}, {"-viewer-upload", "uniform:5M-1M"}, {"-rendition", "4k"}, {"-mode", "slow"}} {
+	for _, args := range [][]string{{"-preset", "nope"}, {"-viewer-upload", "uniform:5M-1M"}, {"-rendition", "4k"}, {"-mode", "slow"},
+		{"-pick", "nearest"}, {"-origin-children", "65"}, {"-whatif-sync-segments", "-1"}, {"-tree-rate", "1k"}} {
 		var out, errOut bytes.Buffer
 		if err := runSim(context.Background(), args, &out, &errOut); err == nil {
 			t.Errorf("%v: no error", args)

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/canopylive/canopy/internal/config"
 	"github.com/canopylive/canopy/internal/playrules"
-	"github.com/canopylive/canopy/tracker"
 )
 
 // ErrConfig is returned for an invalid Config.
@@ -14,14 +14,25 @@ var ErrConfig = errors.New("sim: invalid config")
 
 // Peer-picking policies (Config.Pick).
 const (
-	// PickCanopy mirrors tracker/webtorrent pick.go: an announcer's offers
-	// go to relay nodes first, then to viewers (no network grouping in the
-	// model), whether or not the relays can still take browsers.
+	// PickCanopy mirrors tracker/webtorrent pick.go: at most MaxRelayOffers
+	// of an announce's offers go to relay nodes, the rest to viewers (no
+	// network grouping in the model), and more relays only when viewers
+	// run out; relays get offers whether or not they can still take
+	// browsers.
 	PickCanopy = "canopy"
-	// PickFreeRelays is a what-if: relays that are full are skipped, so the
-	// offers they would have wasted reach viewers.
+	// PickFreeRelays is a what-if, not the tracker's behaviour: as
+	// PickCanopy, but relays that are full are skipped.
 	PickFreeRelays = "free-relays"
+	// PickRelaysFirst is the tracker's pick before the change to
+	// MaxRelayOffers, kept for comparison: every offer goes to a relay
+	// while relays last, viewers get only the rest.
+	PickRelaysFirst = "relays-first"
 )
+
+// MaxRelayOffers mirrors tracker/webtorrent's maxRelayOffers (unexported
+// there): how many of one announce's offers go to relay nodes while
+// viewers can take the rest.
+const MaxRelayOffers = 2
 
 // Page servers (Config.Pages), as in loadgen's -pages.
 const (
@@ -42,8 +53,13 @@ type Config struct {
 	Direct         float64 // share of viewers that can connect P2P to other viewers
 	ChurnPerMin    float64 // share of viewers that leave (and are replaced) per minute
 
-	Segment  time.Duration
-	Bitrate  float64       // stream rate r: video + audio of the rendition watched
+	Segment time.Duration
+	Bitrate float64 // stream rate r: video + audio of the rendition watched
+	// TreeRate is what the relay tree carries: every rendition of the
+	// ladder (the root node publishes all of them), so the origin pushes
+	// this to each first-level relay and every hop moves this much.
+	// 0: TreeRateFor(Bitrate).
+	TreeRate float64
 	Duration time.Duration // from the first viewer's join to the end
 	JoinOver time.Duration // viewers join uniformly over this span from the first join
 	Warmup   time.Duration // steady-state metrics start this long after the first join (default: JoinOver + 2 × target latency)
@@ -56,24 +72,65 @@ type Config struct {
 	AnnounceInterval time.Duration // tracker re-announce interval (tracker/webtorrent default 120 s)
 	Offers           int           // offers per announce (p2p-media-loader: 5)
 	OriginUpload     float64       // origin's upload for tree pushes (HTTP is not capped)
-	OriginChildren   int           // the root's fan-out (tracker.DefaultRootFanout)
-	TreeShare        float64       // share of a relay's upload given to children: maxChildren = TreeShare·upload/r
-	Pick             string        // PickCanopy or PickFreeRelays
+	OriginChildren   int           // the root's fan-out: origin.relay_children
+	RelayChildren    int           // each relay's max_children in the tree: node.max_children
+	Pick             string        // PickCanopy, PickFreeRelays or PickRelaysFirst
 	Pages            string        // where players load the page and HTTP segments: PagesOrigin, PagesRelays or PagesAll
 	MaxPeers         int           // connections per viewer at most (0: no limit, as in p2p-media-loader)
 	RelayMaxBrowsers int           // browsers per relay (0: node.max_browsers derived from the upload)
 	Bucket           time.Duration // time-series resolution
+
+	// WhatIf changes the player's rules away from the shipped ones, to
+	// measure what each costs. The zero value is the shipped player.
+	WhatIf WhatIf
+}
+
+// WhatIf holds player behaviours that are NOT what the shipped page does
+// (web/src/p2pconfig.js with p2p-media-loader 2.3.1); they exist to
+// measure how far each rule keeps origin egress from the bound.
+type WhatIf struct {
+	// SyncSegments, when > 0, replaces the mode's target latency (hls.js
+	// liveSyncDurationCount): playback starts this many segments behind
+	// the live edge and the P2P window grows with it (HTTP window = latency,
+	// P2P window = latency + 2 segments, as p2pconfig.js derives them).
+	SyncSegments int
+	// NoSeeding turns off random HTTP seeding: a segment that no peer has
+	// is fetched over HTTP only once it is urgent.
+	NoSeeding bool
+}
+
+// shipped reports whether w is the shipped player (no what-if).
+func (w WhatIf) shipped() bool { return w == WhatIf{} }
+
+// windows returns the player's windows and target latency in segments.
+func (c Config) windows() (playrules.Windows, int) {
+	w := playrules.LiveWindows(c.Mode, c.Segment)
+	sync := int(playrules.TargetLatency(c.Mode, c.Segment) / c.Segment)
+	if n := c.WhatIf.SyncSegments; n > 0 {
+		sync = n
+		w.HTTP = time.Duration(n) * c.Segment
+		w.P2P = w.HTTP + 2*c.Segment
+	}
+	return w, sync
+}
+
+// targetLatency is how far behind the live edge playback starts.
+func (c Config) targetLatency() time.Duration {
+	_, sync := c.windows()
+	return time.Duration(sync) * c.Segment
 }
 
 // Defaults returns the defaults: 1000 viewers, 4 relays of 100 Mbit/s,
 // home-broadband viewer uploads, 78% direct, no churn, 2 s segments of the
-// 720p rung, 3 minutes, normal mode.
+// 720p rung, 3 minutes, normal mode; the tree fan-outs are the shipped
+// config's (origin.relay_children, node.max_children).
 func Defaults() Config {
 	up, _ := ParseDist(HomeUpload)
 	up.spec = "home"
 	relay, _ := ParseDist("100M")
 	down, _ := ParseDist("50M")
 	rate, _ := RenditionRate("720p")
+	shipped := config.Default()
 	return Config{
 		Viewers: 1000, Relays: 4,
 		RelayUpload: relay, ViewerUpload: up, ViewerDownload: down,
@@ -81,8 +138,8 @@ func Defaults() Config {
 		Duration: 3 * time.Minute, Seed: 1, Mode: playrules.Normal,
 		RTT: 40 * time.Millisecond, PeerSetup: time.Second,
 		AnnounceInterval: 120 * time.Second, Offers: 5,
-		OriginUpload: 1e9, OriginChildren: tracker.DefaultRootFanout,
-		TreeShare: 0.25, Pick: PickCanopy, Pages: PagesOrigin, Bucket: 5 * time.Second,
+		OriginUpload: 1e9, OriginChildren: shipped.Origin.RelayChildren,
+		RelayChildren: shipped.Node.MaxChildren, Pick: PickCanopy, Pages: PagesOrigin, Bucket: 5 * time.Second,
 	}
 }
 
@@ -116,6 +173,7 @@ func (c Config) withDefaults() Config {
 	setDist(&c.ViewerDownload, d.ViewerDownload)
 	setDur(&c.Segment, d.Segment)
 	setF(&c.Bitrate, d.Bitrate)
+	setF(&c.TreeRate, TreeRateFor(c.Bitrate))
 	setDur(&c.Duration, d.Duration)
 	if c.Mode == "" {
 		c.Mode = d.Mode
@@ -126,7 +184,7 @@ func (c Config) withDefaults() Config {
 	setInt(&c.Offers, d.Offers)
 	setF(&c.OriginUpload, d.OriginUpload)
 	setInt(&c.OriginChildren, d.OriginChildren)
-	setF(&c.TreeShare, d.TreeShare)
+	setInt(&c.RelayChildren, d.RelayChildren)
 	if c.Pick == "" {
 		c.Pick = d.Pick
 	}
@@ -138,7 +196,7 @@ func (c Config) withDefaults() Config {
 		c.JoinOver = min(30*time.Second, c.Duration/4)
 	}
 	if c.Warmup == 0 {
-		c.Warmup = min(c.JoinOver+2*playrules.TargetLatency(c.Mode, c.Segment), c.Duration/2)
+		c.Warmup = min(c.JoinOver+2*c.targetLatency(), c.Duration/2)
 	}
 	return c
 }
@@ -146,7 +204,7 @@ func (c Config) withDefaults() Config {
 // firstJoin is when the first viewer may join: once the playlist holds a
 // target latency's worth of segments.
 func (c Config) firstJoin() time.Duration {
-	return playrules.TargetLatency(c.Mode, c.Segment) + c.Segment + c.SealDelay
+	return c.targetLatency() + c.Segment + c.SealDelay
 }
 
 func (c Config) validate() error {
@@ -164,6 +222,8 @@ func (c Config) validate() error {
 		return bad("segment %v: want 100ms to 1m", c.Segment)
 	case c.Bitrate < 1000 || c.Bitrate > 1e10:
 		return bad("bitrate %v: want 1 kbit/s to 10 Gbit/s", c.Bitrate)
+	case c.TreeRate < c.Bitrate || c.TreeRate > 1e11:
+		return bad("tree rate %v: want at least the bitrate %v", c.TreeRate, c.Bitrate)
 	case c.Duration < 2*c.Segment || c.Duration > 24*time.Hour:
 		return bad("duration %v: want %v to 24h", c.Duration, 2*c.Segment)
 	case c.JoinOver < 0 || c.Warmup < 0 || c.Warmup >= c.Duration:
@@ -174,10 +234,14 @@ func (c Config) validate() error {
 		return bad("negative delay or announce interval under 1s")
 	case c.Offers < 1 || c.Offers > 50:
 		return bad("offers %d: want 1 to 50", c.Offers)
-	case c.OriginChildren < 1 || c.TreeShare <= 0 || c.TreeShare > 1 || c.OriginUpload <= 0:
-		return bad("origin children %d, tree share %v, origin upload %v", c.OriginChildren, c.TreeShare, c.OriginUpload)
-	case c.Pick != PickCanopy && c.Pick != PickFreeRelays:
-		return bad("pick %q: want %s or %s", c.Pick, PickCanopy, PickFreeRelays)
+	case c.OriginChildren < 1 || c.OriginChildren > 64 || c.RelayChildren < 1 || c.RelayChildren > 64 || c.OriginUpload <= 0:
+		// The ranges config.Validate allows for origin.relay_children and node.max_children.
+		return bad("origin children %d, relay children %d (want 1 to 64 each), origin upload %v",
+			c.OriginChildren, c.RelayChildren, c.OriginUpload)
+	case c.Pick != PickCanopy && c.Pick != PickFreeRelays && c.Pick != PickRelaysFirst:
+		return bad("pick %q: want %s, %s or %s", c.Pick, PickCanopy, PickFreeRelays, PickRelaysFirst)
+	case c.WhatIf.SyncSegments < 0 || c.WhatIf.SyncSegments > 30:
+		return bad("what-if sync segments %d: want 0 to 30", c.WhatIf.SyncSegments)
 	case c.Pages != PagesOrigin && c.Pages != PagesRelays && c.Pages != PagesAll:
 		return bad("pages %q: want origin, relays or all", c.Pages)
 	case c.Pages == PagesRelays && c.Relays == 0:

@@ -172,6 +172,26 @@ func (d Dist) Mean() float64 {
 // comment says 64-160 kb/s; the middle is assumed).
 const AudioBitrate = 128_000
 
+// TreeRateFor returns what the relay tree carries when viewers watch a
+// rung of rate: that rung and every lower rung of the default ladder
+// (the ladder never upscales, so a source of the watched rung's height
+// has no higher rungs), audio included. A rate that is no rung of the
+// ladder is taken as the only rendition.
+func TreeRateFor(rate float64) float64 {
+	ladder := transcode.DefaultLadder()
+	for i, r := range ladder {
+		if float64(r.VideoBitrate+AudioBitrate) != rate {
+			continue
+		}
+		var sum float64
+		for _, lower := range ladder[i:] {
+			sum += float64(lower.VideoBitrate + AudioBitrate)
+		}
+		return sum
+	}
+	return rate
+}
+
 // RenditionRate returns the stream rate (video + audio, bits/s) of a rung
 // of the default ladder (transcode.DefaultLadder).
 func RenditionRate(name string) (float64, error) {

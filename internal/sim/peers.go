@@ -5,11 +5,12 @@ import "slices"
 // announce is a viewer's tracker announce: its offers go to the peers
 // tracker/webtorrent pick.go would choose (pick is unexported and draws
 // from the global random source, so it is mirrored here with the run's
-// seeded one): relay nodes first, then viewers, at random within each
-// group. The model has no networks, so the "same network" group is empty.
-// An offer to a relay that already serves its maximum of browsers goes
-// unanswered (node/superpeer refuses it); an offer between two viewers
-// connects only when both can connect directly.
+// seeded one): up to MaxRelayOffers relay nodes, then viewers, then more
+// relays when viewers run out, at random within each group (Config.Pick
+// selects the what-ifs). The model has no networks, so the "same network"
+// group is empty. An offer to a relay that already serves its maximum of
+// browsers goes unanswered (node/superpeer refuses it); an offer between
+// two viewers connects only when both can connect directly.
 func (s *sim) announce(i int32, now int64) {
 	v := &s.vs[i]
 	v.inSwarm = true
@@ -22,37 +23,60 @@ func (s *sim) announce(i int32, now int64) {
 	}
 	var picked [64]int32
 	out := picked[:0]
+	if s.c.Pick == PickRelaysFirst {
+		out = s.sampleRelays(out, k)
+	} else {
+		out = s.sampleRelays(out, min(k, MaxRelayOffers))
+	}
+	out = s.sampleViewers(out, i, k)
 	out = s.sampleRelays(out, k)
 	for _, p := range out {
-		rl := &s.relays[-1-p]
-		if rl.browsers < rl.maxBrowsers && !connected(v, ref{i: p}) {
-			rl.browsers++
-			v.nbrs = append(v.nbrs, ref{i: p})
-		}
-	}
-	need := k - len(out)
-	if need <= 0 || !v.direct {
-		// A viewer without direct connectivity still sends its offers, but
-		// no viewer can answer them.
-		return
-	}
-	for tries := 4*need + 16; tries > 0 && need > 0; tries-- {
-		j := int32(s.r.IntN(len(s.vs)))
-		w := &s.vs[j]
-		if j == i || !w.alive || !w.inSwarm || slices.Contains(out, j) {
+		if p < 0 {
+			rl := &s.relays[-1-p]
+			if rl.browsers < rl.maxBrowsers && !connected(v, ref{i: p}) {
+				rl.browsers++
+				v.nbrs = append(v.nbrs, ref{i: p})
+			}
 			continue
 		}
-		out = append(out, j)
-		need--
-		if w.direct && !s.full(w) && !connected(v, ref{i: j, gen: w.gen}) {
-			v.nbrs = append(v.nbrs, ref{i: j, gen: w.gen})
+		// A viewer without direct connectivity still sends its offers, but
+		// no viewer can answer them.
+		w := &s.vs[p]
+		if v.direct && w.direct && !s.full(w) && !connected(v, ref{i: p, gen: w.gen}) {
+			v.nbrs = append(v.nbrs, ref{i: p, gen: w.gen})
 			w.nbrs = append(w.nbrs, ref{i: i, gen: v.gen})
 		}
 	}
 }
 
-// sampleRelays appends up to k distinct random relays (as refs: -1 - index)
-// to out. Under PickFreeRelays, full relays are skipped.
+// sampleViewers appends up to k random viewers of the swarm other than
+// self (as indexes into sim.vs) to out, as pick.go's sample does: random
+// probes, then a scan from a random start for the rare short case (a young
+// swarm).
+func (s *sim) sampleViewers(out []int32, self int32, k int) []int32 {
+	ok := func(j int32) bool {
+		w := &s.vs[j]
+		return j != self && w.alive && w.inSwarm && !slices.Contains(out, j)
+	}
+	n := len(s.vs)
+	for tries := 4*(k-len(out)) + 16; tries > 0 && len(out) < k; tries-- {
+		if j := int32(s.r.IntN(n)); ok(j) {
+			out = append(out, j)
+		}
+	}
+	if len(out) < k {
+		start := s.r.IntN(n)
+		for j := 0; j < n && len(out) < k; j++ {
+			if jj := int32((start + j) % n); ok(jj) {
+				out = append(out, jj)
+			}
+		}
+	}
+	return out
+}
+
+// sampleRelays appends distinct random relays (as refs: -1 - index) to out
+// until it holds k. Under PickFreeRelays, full relays are skipped.
 func (s *sim) sampleRelays(out []int32, k int) []int32 {
 	n := len(s.relays)
 	ok := func(j int) bool {
@@ -62,7 +86,7 @@ func (s *sim) sampleRelays(out []int32, k int) []int32 {
 		rl := &s.relays[j]
 		return s.c.Pick != PickFreeRelays || (rl.browsers < rl.maxBrowsers && rl.lag >= 0)
 	}
-	if n == 0 {
+	if n == 0 || len(out) >= k {
 		return out
 	}
 	if n <= 2*k+8 {
@@ -76,7 +100,7 @@ func (s *sim) sampleRelays(out []int32, k int) []int32 {
 		}
 		return out
 	}
-	for tries := 4*k + 16; tries > 0 && len(out) < k; tries-- {
+	for tries := 4*(k-len(out)) + 16; tries > 0 && len(out) < k; tries-- {
 		if j := s.r.IntN(n); ok(j) {
 			out = append(out, int32(-1-j))
 		}

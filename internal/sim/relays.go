@@ -29,10 +29,12 @@ const originID = "origin"
 func relayID(i int) string { return "relay-" + strconv.Itoa(i) }
 
 // buildTree places the relays with the real tracker.Tree (joins only, in
-// order: each takes the shallowest free slot) and computes when each one
+// order: each takes the shallowest free slot; every relay declares
+// Config.RelayChildren, as a node declares node.max_children) and computes when each one
 // has a segment: every hop costs RTT plus size / min(parent's upload
 // shared among its children, the child's download).
-func buildTree(c Config, r *rand.Rand, segBits float64) ([]relay, error) {
+func buildTree(c Config, r *rand.Rand) ([]relay, error) {
+	segBits := c.TreeRate * c.Segment.Seconds() // all renditions travel together
 	rs := make([]relay, c.Relays)
 	t := tracker.NewTree("sim")
 	if err := t.SetRoot(originID, c.OriginChildren); err != nil {
@@ -40,7 +42,7 @@ func buildTree(c Config, r *rand.Rand, segBits float64) ([]relay, error) {
 	}
 	for i := range rs {
 		up := c.RelayUpload.Sample(r)
-		mc := int(math.Min(float64(tracker.MaxChildrenCap), math.Floor(c.TreeShare*up/c.Bitrate)))
+		mc := c.RelayChildren
 		rs[i] = relay{up: up, maxChildren: mc, depth: -1, lag: -1,
 			maxBrowsers: config.Node{UploadMbps: up / 1e6, MaxBrowsers: c.RelayMaxBrowsers}.MaxBrowsersOrDerived()}
 		if err := t.Join(relayID(i), mc, ""); err != nil {
@@ -93,7 +95,7 @@ func buildTree(c Config, r *rand.Rand, segBits float64) ([]relay, error) {
 	}
 	for i := range rs {
 		rr := &rs[i]
-		rr.serveUp = math.Max(rr.up-float64(rr.children)*c.Bitrate, rr.up*0.05)
+		rr.serveUp = math.Max(rr.up-float64(rr.children)*c.TreeRate, rr.up*0.05)
 		rr.slots = make([]int64, slotsFor(rr.serveUp, c.Bitrate, 64))
 	}
 	return rs, nil

@@ -26,11 +26,14 @@ func (r *Result) WriteSummary(w io.Writer) error {
 	p := func(f string, a ...any) { fmt.Fprintf(w, f, a...) }
 	p("canopy sim: %d viewers, %d relays (%s up), viewer upload %s, direct %.0f%%, churn %.0f%%/min\n",
 		c.Viewers, c.Relays, c.RelayUpload, c.ViewerUpload, 100*c.Direct, 100*c.ChurnPerMin)
-	p("  stream %.3f Mbit/s, %.1f s segments (%d bytes), %s mode, %.0f s from the first join, seed %d, pick %s, pages %s\n",
-		c.BitrateMbps, c.SegmentS, c.SegmentBytes, c.Mode, c.DurationS, c.Seed, c.Pick, c.Pages)
+	p("  stream %.3f Mbit/s (tree carries %.3f), %.1f s segments (%d bytes), %s mode, %.0f s from the first join, seed %d, pick %s, pages %s\n",
+		c.BitrateMbps, c.TreeRateMbps, c.SegmentS, c.SegmentBytes, c.Mode, c.DurationS, c.Seed, c.Pick, c.Pages)
+	if w := c.WhatIf; w != (WhatIf{}) {
+		p("  WHAT-IF (not the shipped player): sync segments %d (0: the mode's), no random seeding %v\n", w.SyncSegments, w.NoSeeding)
+	}
 	t := r.Tree
-	p("  relay tree: %d attached, %d under the origin, depth %d, last relay has a segment %.2f s after seal; browser slots %d (%d used)\n",
-		t.Attached, t.FirstLevel, t.MaxDepth, t.MaxLagS, t.BrowserSlots, t.BrowsersServed)
+	p("  relay tree: %d attached, %d under the origin (relay_children %d), max_children %d, depth %d, last relay has a segment %.2f s after seal; browser slots %d (%d used)\n",
+		t.Attached, t.FirstLevel, c.OriginChildren, c.RelayChildren, t.MaxDepth, t.MaxLagS, t.BrowserSlots, t.BrowsersServed)
 	p("  viewers: %d joined (%d direct), %d started, %.1f connections each at the end\n",
 		r.Viewers.Joined, r.Viewers.Direct, r.Viewers.Started, r.Viewers.MeanPeers)
 	p("  time to first segment: p50 %.2f s, p95 %.2f s\n", r.TTFS.P50, r.TTFS.P95)
@@ -41,8 +44,8 @@ func (r *Result) WriteSummary(w io.Writer) error {
 		w := x.w
 		p("  %s (%.0f-%.0f s): origin HTTP %.1f%%, relay HTTP %.1f%%, relay P2P %.1f%%, viewers %.1f%%: relay + peer %.1f%%, P2P %.1f%%\n",
 			x.name, w.FromS, w.ToS, w.OriginShare, w.RelayHTTPShare, w.RelayP2PShare, w.PeerShare, w.RelayPeerShare, w.P2PShare)
-		p("    origin egress %.2f Mbit/s (%d bytes); bound max(r, N·r − Σu) %.2f Mbit/s; egress/bound %.2f\n",
-			w.OriginEgressMbps, w.OriginEgressBytes, w.BoundMbps, w.EgressOverBound)
+		p("    origin egress %.2f Mbit/s (%d bytes), %.1f%% of viewers × r; bound max(r, N·r − Σu) %.2f Mbit/s; egress/bound %.2f\n",
+			w.OriginEgressMbps, w.OriginEgressBytes, w.EgressPctOfNr, w.BoundMbps, w.EgressOverBound)
 		p("    continuity %.3f%%, %.4f stalls per viewer-minute, live latency p50 %.2f s, p95 %.2f s\n",
 			w.Continuity, w.StallsPerViewerMin, w.LatencyP50S, w.LatencyP95S)
 	}

@@ -29,6 +29,7 @@ type ConfigSummary struct {
 	ChurnPerMin      float64
 	SegmentS         float64
 	BitrateMbps      float64
+	TreeRateMbps     float64
 	SegmentBytes     int64
 	DurationS        float64
 	JoinOverS        float64
@@ -40,11 +41,12 @@ type ConfigSummary struct {
 	AnnounceInterval float64
 	Offers           int
 	OriginChildren   int
-	TreeShare        float64
+	RelayChildren    int
 	Pick             string
 	Pages            string
 	MaxPeers         int
 	RelayMaxBrowsers int
+	WhatIf           WhatIf // zero: the shipped player
 }
 
 // TreeSummary describes the relay tree the tracker built.
@@ -81,6 +83,8 @@ type Window struct {
 	OriginEgressMbps   float64 // mean over the window
 	BoundMbps          float64 // mean of the bound over the window
 	EgressOverBound    float64
+	EgressPctOfNr      float64 // origin egress as % of Viewers × r (the HTTP-only egress)
+	WatchS             float64 // viewer-seconds of playback (started viewers) in the window
 	Continuity         float64 // % of watch time not stalled
 	StallsPerViewerMin float64
 	LatencyP50S        float64 // live latency (capture to playhead), sampled every bucket
@@ -111,12 +115,12 @@ func (a *accum) result(s *sim) *Result {
 			Viewers: c.Viewers, Relays: c.Relays, RelayUpload: c.RelayUpload.String(),
 			ViewerUpload: c.ViewerUpload.String(), ViewerDownload: c.ViewerDownload.String(),
 			Direct: c.Direct, ChurnPerMin: c.ChurnPerMin, SegmentS: c.Segment.Seconds(),
-			BitrateMbps: c.Bitrate / 1e6, SegmentBytes: segBytes, DurationS: c.Duration.Seconds(),
+			BitrateMbps: c.Bitrate / 1e6, TreeRateMbps: c.TreeRate / 1e6, SegmentBytes: segBytes, DurationS: c.Duration.Seconds(),
 			JoinOverS: c.JoinOver.Seconds(), WarmupS: c.Warmup.Seconds(), Seed: c.Seed, Mode: string(c.Mode),
 			RTTms: float64(c.RTT) / 1e6, PeerSetupS: c.PeerSetup.Seconds(),
 			AnnounceInterval: c.AnnounceInterval.Seconds(), Offers: c.Offers,
-			OriginChildren: c.OriginChildren, TreeShare: c.TreeShare, Pick: c.Pick,
-			Pages: c.Pages, MaxPeers: c.MaxPeers, RelayMaxBrowsers: c.RelayMaxBrowsers,
+			OriginChildren: c.OriginChildren, RelayChildren: c.RelayChildren, Pick: c.Pick,
+			Pages: c.Pages, MaxPeers: c.MaxPeers, RelayMaxBrowsers: c.RelayMaxBrowsers, WhatIf: c.WhatIf,
 		},
 		Viewers:  ViewerSummary{Joined: a.joined, Direct: a.direct, Started: a.started, PeakOnline: a.peakOnline},
 		Run:      a.run.window(s, s.first, s.end, segBytes),
@@ -158,7 +162,7 @@ func (a *accum) result(s *sim) *Result {
 		sr.OriginShare = append(sr.OriginShare, pct(float64(b.segs[srcHTTP]), total))
 		sr.RelayShare = append(sr.RelayShare, pct(float64(b.segs[srcRelay]+b.segs[srcRelayHTTP]), total))
 		sr.PeerShare = append(sr.PeerShare, pct(float64(b.segs[srcPeer]), total))
-		sr.EgressMbps = append(sr.EgressMbps, round(float64(b.segs[srcHTTP]+b.pushes)*s.segBits/bs/1e6, 3))
+		sr.EgressMbps = append(sr.EgressMbps, round((float64(b.segs[srcHTTP])*s.segBits+float64(b.pushes)*s.treeBits())/bs/1e6, 3))
 		sr.BoundMbps = append(sr.BoundMbps, round(b.bound/1e6, 3))
 	}
 	if n := a.ttfs.count(); n > 0 {
@@ -178,7 +182,7 @@ func (a *accum) result(s *sim) *Result {
 func (w *win) window(s *sim, from, to int64, segBytes int64) Window {
 	viewer := w.segs[srcHTTP] + w.segs[srcRelayHTTP] + w.segs[srcRelay] + w.segs[srcPeer]
 	secsWin := float64(to-from) / 1e9
-	egressBits := float64(w.segs[srcHTTP]+w.pushes) * s.segBits
+	egressBits := float64(w.segs[srcHTTP])*s.segBits + float64(w.pushes)*s.treeBits()
 	out := Window{
 		FromS: float64(from-s.first) / 1e9, ToS: float64(to-s.first) / 1e9,
 		OriginShare:       pct(float64(w.segs[srcHTTP]), float64(viewer)),
@@ -189,11 +193,13 @@ func (w *win) window(s *sim, from, to int64, segBytes int64) Window {
 		RelayShare:        pct(float64(w.segs[srcRelay]+w.segs[srcRelayHTTP]), float64(viewer)),
 		RelayPeerShare:    pct(float64(viewer-w.segs[srcHTTP]), float64(viewer)),
 		ViewerBytes:       viewer * segBytes,
-		OriginEgressBytes: (w.segs[srcHTTP] + w.pushes) * segBytes,
+		OriginEgressBytes: int64(math.Round(egressBits / 8)),
 		OriginEgressMbps:  round(egressBits/secsWin/1e6, 3),
+		WatchS:            round(float64(w.watch)/1e9, 3),
 		LatencyP50S:       w.latency.quantile(0.5),
 		LatencyP95S:       w.latency.quantile(0.95),
 	}
+	out.EgressPctOfNr = round(100*egressBits/secsWin/(float64(s.c.Viewers)*s.c.Bitrate), 3)
 	if w.samples > 0 {
 		out.BoundMbps = round(w.boundSum/float64(w.samples)/1e6, 3)
 		out.EgressOverBound = round(out.OriginEgressMbps/math.Max(out.BoundMbps, 1e-9), 3)

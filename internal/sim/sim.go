@@ -37,20 +37,21 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
+	w, sync := c.windows()
 	s := &sim{
 		c:       c,
 		r:       rand.New(rand.NewPCG(c.Seed, 0x63616e6f7079)), // "canopy"
-		w:       playrules.LiveWindows(c.Mode, c.Segment),
+		w:       w,
 		segBits: c.Bitrate * c.Segment.Seconds(),
 		segNs:   int64(c.Segment),
 		rtt:     int64(c.RTT),
 		first:   int64(c.firstJoin()),
 		end:     int64(c.firstJoin() + c.Duration),
 		warm:    int64(c.firstJoin() + c.Warmup),
-		sync:    int32(playrules.TargetLatency(c.Mode, c.Segment) / c.Segment),
+		sync:    int32(sync),
 	}
 	var err error
-	if s.relays, err = buildTree(c, s.r, s.segBits); err != nil {
+	if s.relays, err = buildTree(c, s.r); err != nil {
 		return nil, err
 	}
 	s.acc.init(s)
@@ -81,6 +82,9 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	}
 	return s.result(), nil
 }
+
+// treeBits is what one segment time of the tree carries (all renditions).
+func (s *sim) treeBits() float64 { return s.c.TreeRate * s.c.Segment.Seconds() }
 
 // sealAt is when segment k (media [kD, (k+1)D)) is sealed at the origin.
 func (s *sim) sealAt(k int32) int64 { return int64(k+1)*s.segNs + int64(s.c.SealDelay) }

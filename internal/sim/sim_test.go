@@ -52,13 +52,7 @@ func TestSanity(t *testing.T) {
 	c := small()
 	res := mustRun(t, c)
 	w := res.Run
-	if res.Viewers.Started < int64(c.Viewers) {
-		t.Errorf("started %d, want >= %d", res.Viewers.Started, c.Viewers)
-	}
-	sum := w.OriginShare + w.RelayHTTPShare + w.RelayP2PShare + w.PeerShare
-	if sum < 99.9 || sum > 100.1 {
-		t.Errorf("shares add up to %v", sum)
-	}
+	checkInvariants(t, c, res)
 	if w.RelayP2PShare <= 0 || w.PeerShare <= 0 {
 		t.Errorf("no P2P at all: relay %v%%, peer %v%%", w.RelayP2PShare, w.PeerShare)
 	}

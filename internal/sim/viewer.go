@@ -26,18 +26,27 @@ type flight struct {
 }
 
 // viewer is one browser tab. A slot of sim.vs is reused by the viewer that
-// replaces a leaving one; gen tells them apart.
+// replaces a leaving one; gen tells them apart. The fields a peer's look
+// reads (sim.look: gen, alive, what is loaded, what is being fetched over
+// HTTP) come first, in one cache line: a large run spends most of its time
+// in these reads.
 type viewer struct {
-	uid     uint64
 	gen     uint32
 	alive   bool
 	inSwarm bool
 	direct  bool
 	started bool
-	nslots  int8
-	nfl     int8
-	http    int8 // HTTP downloads in flight
-	p2p     int8 // P2P downloads in flight
+
+	k0, next, known, contig int32  // start segment; segment at the playhead; newest seen; first not loaded
+	mask                    uint64 // loaded segments from contig on (bit j: contig+j)
+	nfl                     int8
+	http                    int8 // HTTP downloads in flight
+	p2p                     int8 // P2P downloads in flight
+	nslots                  int8
+	flk                     [playrules.HTTPSlots + playrules.P2PSlots]int32 // fl[i].k
+	flHTTP                  uint8                                           // bit i: fl[i] is over HTTP
+
+	uid     uint64
 	up      float64
 	down    float64
 	notice  int64 // seal to seeing the segment in the playlist
@@ -45,9 +54,7 @@ type viewer struct {
 	firstAt int64
 	leftAt  int64
 
-	k0, next, known, contig int32  // start segment; segment at the playhead; newest seen; first not loaded
-	mask                    uint64 // loaded segments from contig on (bit j: contig+j)
-	playClock               int64  // when the playhead reaches the start of next
+	playClock int64 // when the playhead reaches the start of next
 
 	page    int32 // page server: -1 the origin, else a relay
 	timerAt int64
@@ -84,11 +91,35 @@ func (v *viewer) setLoaded(k int32) {
 
 func (v *viewer) flightFor(k int32) int {
 	for i := range int(v.nfl) {
-		if v.fl[i].k == k {
+		if v.flk[i] == k {
 			return i
 		}
 	}
 	return -1
+}
+
+// httpLoading reports whether v is fetching k over HTTP.
+func (v *viewer) httpLoading(k int32) bool {
+	for i := range int(v.nfl) {
+		if v.flk[i] == k {
+			return v.flHTTP>>uint(i)&1 == 1
+		}
+	}
+	return false
+}
+
+// addFlight records a download under way.
+func (v *viewer) addFlight(f flight) {
+	i := v.nfl
+	v.fl[i], v.flk[i] = f, f.k
+	v.flHTTP &^= 1 << uint(i)
+	if f.src == playrules.HTTP {
+		v.flHTTP |= 1 << uint(i)
+		v.http++
+	} else {
+		v.p2p++
+	}
+	v.nfl++
 }
 
 func (v *viewer) flightByX(x uint32) int {
@@ -107,7 +138,10 @@ func (v *viewer) dropFlight(i int) {
 		v.p2p--
 	}
 	v.nfl--
-	v.fl[i] = v.fl[v.nfl]
+	last := v.nfl
+	v.fl[i], v.flk[i] = v.fl[last], v.flk[last]
+	v.flHTTP = v.flHTTP&^(1<<uint(i)) | (v.flHTTP>>uint(last)&1)<<uint(i)
+	v.flHTTP &^= 1 << uint(last)
 }
 
 // ahead is how far the playhead is from the start of segment next: the
@@ -153,7 +187,7 @@ func (s *sim) look(v *viewer, k int32, now int64) peerView {
 		pv.peers++
 		if w.has(k) {
 			pv.have++
-		} else if f := w.flightFor(k); f >= 0 && w.fl[f].src == playrules.HTTP {
+		} else if w.httpLoading(k) {
 			pv.loading++
 		}
 	}
@@ -214,8 +248,12 @@ func (s *sim) evaluate(i int32, now int64) {
 }
 
 // seedDraw is the viewer's random draw for seeding segment k over HTTP: a
-// hash of seed, viewer and segment, so re-evaluating draws the same.
+// hash of seed, viewer and segment, so re-evaluating draws the same. With
+// WhatIf.NoSeeding it is 1, which never seeds.
 func (s *sim) seedDraw(uid uint64, k int32) float64 {
+	if s.c.WhatIf.NoSeeding {
+		return 1
+	}
 	x := s.c.Seed ^ uid*0x9e3779b97f4a7c15 ^ uint64(uint32(k))*0xbf58476d1ce4e5b9
 	x ^= x >> 30
 	x *= 0xbf58476d1ce4e5b9
@@ -246,9 +284,7 @@ func (s *sim) fetchHTTP(i int32, k int32, now int64) {
 		slots[best] = f.end
 	}
 	end := f.end
-	v.fl[v.nfl] = f
-	v.nfl++
-	v.http++
+	v.addFlight(f)
 	s.schedule(end, evDone, i, v.gen, k, x)
 }
 
@@ -291,9 +327,7 @@ func (s *sim) fetchP2P(i int32, k int32, now int64) {
 		slots[best] = f.end
 		s.schedule(f.end, evDone, i, v.gen, k, x)
 	}
-	v.fl[v.nfl] = f
-	v.nfl++
-	v.p2p++
+	v.addFlight(f)
 }
 
 func earliest(slots []int64) int {

@@ -1,0 +1,36 @@
+package sim
+
+import (
+	"testing"
+)
+
+// checkInvariants checks what must hold for any run whose viewers play
+// without long stalls: the origin sends at least the bound (it is a lower
+// bound), the bytes viewers received match what they played, and the
+// shares add up.
+func checkInvariants(t *testing.T, c Config, res *Result) {
+	t.Helper()
+	if res.Viewers.Started < int64(c.Viewers) {
+		t.Errorf("only %d of %d+ viewers started", res.Viewers.Started, c.Viewers)
+	}
+	for name, w := range map[string]Window{"run": res.Run, "steady": res.Steady} {
+		if w.OriginEgressMbps < w.BoundMbps {
+			t.Errorf("%s: origin egress %v Mbit/s below the bound %v", name, w.OriginEgressMbps, w.BoundMbps)
+		}
+		if sum := w.OriginShare + w.RelayHTTPShare + w.RelayP2PShare + w.PeerShare; sum < 99.9 || sum > 100.1 {
+			t.Errorf("%s: shares add up to %v", name, sum)
+		}
+		// The origin's egress holds at least its HTTP share of what viewers got.
+		if float64(w.OriginEgressBytes) < w.OriginShare/100*float64(w.ViewerBytes)*0.999 {
+			t.Errorf("%s: egress %d bytes < origin share %v%% of %d", name, w.OriginEgressBytes, w.OriginShare, w.ViewerBytes)
+		}
+	}
+	// Every second played needs r bits; viewers also hold a few segments of
+	// buffer when they leave or the run ends (the target latency's worth
+	// at most, plus the segment being fetched).
+	w := res.Run
+	played := w.WatchS * c.withDefaults().Bitrate / 8
+	if got := float64(w.ViewerBytes); got < 0.99*played*w.Continuity/100 || got > 1.25*played {
+		t.Errorf("viewers got %.0f bytes for %.0f s of playback at %v bit/s (%.0f bytes)", got, w.WatchS, c.Bitrate, played)
+	}
+}
