@@ -10,6 +10,7 @@ import (
 type metrics struct {
 	segments  *prometheus.CounterVec
 	forwarded prometheus.Counter
+	fwdBytes  prometheus.Counter
 	drops     prometheus.Counter
 	skippedIn prometheus.Counter
 	children  prometheus.Gauge
@@ -23,6 +24,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}, []string{"result"}),
 		forwarded: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "canopy_node_frames_forwarded_total", Help: "Live frames written to children.",
+		}),
+		fwdBytes: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "canopy_node_bytes_forwarded_total",
+			Help: "Bytes of tree frames (back-fill, live, skip notices) written to children, all streams.",
 		}),
 		drops: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "canopy_node_child_drops_total", Help: "Frames dropped because a child's queue was full.",
@@ -42,7 +47,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.segments, m.forwarded, m.drops, m.skippedIn, m.children, m.reattach} {
+	for _, c := range []prometheus.Collector{m.segments, m.forwarded, m.fwdBytes, m.drops, m.skippedIn, m.children, m.reattach} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("node metrics: %w", err)
 		}

@@ -127,8 +127,9 @@ func (n *Node) feed(s *stream, c *child, backfill [][]byte, gone <-chan struct{}
 		now := n.p.Now()
 		_ = c.st.SetWriteDeadline(now.Add(writeTimeout))
 		c.writingSince.Store(now.UnixNano())
-		_, err := c.st.Write(b)
+		k, err := c.st.Write(b)
 		c.writingSince.Store(0)
+		n.metrics.fwdBytes.Add(float64(k))
 		return err
 	}
 	for _, b := range backfill {

@@ -50,6 +50,17 @@ func TestTreeDeliversEverySegment(t *testing.T) {
 			t.Errorf("%s: info %+v, want %+v", name, got, o.info)
 		}
 	}
+	// Segment frames carry at least their data: root and a each fed two
+	// children every media segment of every rendition; leaf f fed nobody.
+	media := float64(2 * total * len(o.info.Renditions) * o.size)
+	for _, name := range []string{"root", "a"} {
+		eventually(t, 10*time.Second, name+" counts forwarded bytes", func() bool {
+			return counterValue(t, byName(name).metrics.fwdBytes) >= media
+		})
+	}
+	if got := counterValue(t, nodes["f"].metrics.fwdBytes); got != 0 {
+		t.Errorf("leaf f forwarded %v bytes, want 0", got)
+	}
 	if p := nodes["f"].Parent(testStream); p != nodes["c"].p.Host.ID() {
 		t.Errorf("f's parent is %s, want c", p)
 	}

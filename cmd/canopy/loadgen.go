@@ -5,7 +5,6 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -15,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -45,6 +45,7 @@ type loadgenFlags struct {
 	local, baseline                         bool
 	relays, relayPeers                      int
 	demoSize, pages                         string
+	cpuProfile                              string
 }
 
 func parseLoadgenFlags(args []string, stderr io.Writer) (loadgenFlags, error) {
@@ -73,6 +74,7 @@ func parseLoadgenFlags(args []string, stderr io.Writer) (loadgenFlags, error) {
 	fs.IntVar(&f.relayPeers, "relay-peers", 50, "-local: browser connections per relay super-peer")
 	fs.StringVar(&f.demoSize, "demo-size", "854x480", "-local: the demo source's frame size (the ladder never upscales)")
 	fs.StringVar(&f.pages, "pages", "relays", "-local: page servers of the P2P run: relays, origin or all")
+	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the P2P run (stack and viewers) to this file")
 	if err := fs.Parse(args); err != nil {
 		return f, err
 	}
@@ -99,11 +101,12 @@ func parseLoadgenFlags(args []string, stderr io.Writer) (loadgenFlags, error) {
 type loadgenReport struct {
 	P2P         loadgen.Result  `json:"p2p"`
 	HTTPOnly    *loadgen.Result `json:"http_only,omitempty"`
-	EgressRatio float64         `json:"origin_egress_ratio,omitempty"` // HTTP-only / P2P
-	// TreeBytes estimates the origin's pushes to relay nodes during the
-	// P2P run (-local): sealed bytes of every rendition × direct children.
-	TreeBytes int64   `json:"tree_bytes_estimate,omitempty"`
-	CPU       cpuInfo `json:"cpu"`
+	EgressRatio float64         `json:"origin_egress_ratio,omitempty"` // HTTP-only / P2P, origin /metrics (HTTP + relay tree)
+	// EdgeLags (-local) compares when each page server listed new
+	// segments of the played rendition during the P2P run, against the
+	// origin (the first entry).
+	EdgeLags []loadgen.EdgeLag `json:"edge_lags,omitempty"`
+	CPU      cpuInfo           `json:"cpu"`
 }
 
 // runLoadgen is `canopy loadgen`.
@@ -148,7 +151,7 @@ func runLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer sh.Close()
-	egress := func(ctx context.Context) (int64, error) {
+	egress := func(ctx context.Context) (loadgen.Egress, error) {
 		return loadgen.ScrapeEgress(ctx, sh.HTTPClient(), strings.TrimRight(originURL, "/")+"/metrics")
 	}
 	tty := isTTY(stdout)
@@ -164,20 +167,38 @@ func runLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	p.Label, p.Pages, p.P2P = "p2p", pagesP2P, true
 	fmt.Fprintf(stdout, "loadgen: %d viewers for %s (ramp %s, churn %.0f%%/min, %.0f%% behind NAT, upload cap %d kbit/s, ≤%d peers, %d offers) from %s\n",
 		f.viewers, f.duration, f.ramp, 100*f.churn, 100*f.nat, f.uploadKbps, f.peers, f.offers, strings.Join(pagesP2P, ", "))
-	begin := time.Now()
+	var watch *loadgen.EdgeWatch
+	wctx, stopWatch := context.WithCancel(ctx)
+	watched := make(chan struct{})
+	if lstack != nil {
+		watch = loadgen.NewEdgeWatch(sh.HTTPClient(), append([]string{lstack.origin}, lstack.relays...), 100*time.Millisecond)
+		go func() {
+			defer close(watched)
+			watch.Run(wctx, f.stream)
+		}()
+	} else {
+		close(watched)
+	}
+	stopProfile, err := startCPUProfile(f.cpuProfile)
+	if err != nil {
+		stopWatch()
+		return err
+	}
 	res, err := loadgen.Run(ctx, p)
+	stopProfile()
+	stopWatch()
+	<-watched
 	if err != nil {
 		return err
 	}
-	end := time.Now()
 	rep.CPU = readCPU().since(cpu0)
 	res.CPU = rep.CPU.Self
 	rep.P2P = res
 	loadgen.PrintSummary(stdout, res)
-	if lstack != nil {
-		rep.TreeBytes = lstack.treeBytes(ctx, sh.HTTPClient(), f.stream, begin, end)
-		fmt.Fprintf(stdout, "  origin → relay tree pushes (estimate: sealed bytes of all renditions × %d direct children): %.1f MiB\n",
-			lstack.directChildren(f.stream), float64(rep.TreeBytes)/(1<<20))
+	if watch != nil {
+		rep.EdgeLags = watch.Lags()
+		printEdgeLags(stdout, rep.EdgeLags)
+		printTreeHealth(ctx, stdout, sh.HTTPClient(), lstack)
 	}
 	fmt.Fprintf(stdout, "  CPU: %s\n", rep.CPU)
 	if f.baseline {
@@ -197,17 +218,7 @@ func runLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		rep.HTTPOnly = &hres
 		loadgen.PrintSummary(stdout, hres)
 		fmt.Fprintf(stdout, "  CPU: %s\n", hcpu)
-		p2pEgress, httpEgress := res.OriginEgress, hres.OriginEgress
-		if p2pEgress < 0 || httpEgress < 0 {
-			p2pEgress, httpEgress = res.OriginClient, hres.OriginClient
-		}
-		p2pAll := p2pEgress + rep.TreeBytes
-		if p2pAll > 0 {
-			rep.EgressRatio = float64(httpEgress) / float64(p2pAll)
-			fmt.Fprintf(stdout, "origin egress: HTTP-only %.1f MiB vs P2P %.1f MiB (HTTP %.1f + tree %.1f): ratio %.1f×\n",
-				float64(httpEgress)/(1<<20), float64(p2pAll)/(1<<20), float64(p2pEgress)/(1<<20),
-				float64(rep.TreeBytes)/(1<<20), rep.EgressRatio)
-		}
+		printEgressRatio(stdout, &rep, res, hres)
 	}
 	if f.jsonOut != "" {
 		if err := loadgen.WriteJSON(f.jsonOut, rep); err != nil {
@@ -398,44 +409,6 @@ func startLoadRelays(ctx context.Context, cfg config.Config, tr *devTracker, str
 	return d, nil
 }
 
-// directChildren is how many relay nodes the origin feeds itself.
-func (ls *loadStack) directChildren(stream string) int {
-	for _, s := range ls.tr.t.Snapshots() {
-		if s.Stream != stream {
-			continue
-		}
-		for _, n := range s.Nodes {
-			if n.ID == s.Root {
-				return n.Children
-			}
-		}
-	}
-	return 0
-}
-
-// treeBytes estimates what the origin pushed down the relay tree between
-// from and to: the bytes of every rendition's segments sealed in that time
-// times the relay nodes it feeds directly.
-func (ls *loadStack) treeBytes(ctx context.Context, c *http.Client, stream string, from, to time.Time) int64 {
-	children := ls.directChildren(stream)
-	if children == 0 {
-		return 0
-	}
-	var sealed int64
-	for _, r := range renditionNames(ctx, c, ls.origin, stream) {
-		recs, err := fetchRecords(ctx, c, ls.origin, stream, r)
-		if err != nil {
-			continue
-		}
-		for _, rec := range recs {
-			if rec.Kind == proto.KindMedia && !rec.ProgramDateTime.Before(from) && rec.ProgramDateTime.Before(to) {
-				sealed += int64(rec.Length)
-			}
-		}
-	}
-	return sealed * int64(children)
-}
-
 func (ls *loadStack) stopRelays() {
 	if ls.nodes != nil {
 		_ = ls.nodes.Close()
@@ -458,51 +431,6 @@ func (ls *loadStack) Close() error {
 		errs = append(errs, ls.logf.Close())
 	}
 	return errors.Join(errs...)
-}
-
-// renditionNames lists a stream's renditions from GET /api/v1/streams.
-func renditionNames(ctx context.Context, c *http.Client, base, stream string) []string {
-	var list []struct {
-		ID         string `json:"id"`
-		Renditions []struct {
-			Name string `json:"name"`
-		} `json:"renditions"`
-	}
-	if loadgenGetJSON(ctx, c, base+"/api/v1/streams", &list) != nil {
-		return nil
-	}
-	var out []string
-	for _, s := range list {
-		if s.ID == stream {
-			for _, r := range s.Renditions {
-				out = append(out, r.Name)
-			}
-		}
-	}
-	return out
-}
-
-// fetchRecords reads a rendition's signed records (the DVR window).
-func fetchRecords(ctx context.Context, c *http.Client, base, stream, rendition string) ([]proto.Segment, error) {
-	var recs []proto.Segment
-	err := loadgenGetJSON(ctx, c, base+"/live/"+stream+"/"+rendition+"/records.json?since=0&limit=1000", &recs)
-	return recs, err
-}
-
-func loadgenGetJSON(ctx context.Context, c *http.Client, u string, v any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return err
-	}
-	res, err := c.Do(req)
-	if err != nil {
-		return err
-	}
-	defer res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s: %s", u, res.Status)
-	}
-	return json.NewDecoder(res.Body).Decode(v)
 }
 
 // cpuInfo is CPU time used over a run: by this process (stack and
@@ -566,4 +494,82 @@ func readCPU() cpuInfo {
 func (c cpuInfo) since(c0 cpuInfo) cpuInfo {
 	return cpuInfo{Self: c.Self - c0.Self, Children: max(c.Children-c0.Children, 0), Busy: c.Busy - c0.Busy,
 		Wall: c.Wall - c0.Wall, Cores: c.Cores}
+}
+
+// printEdgeLags prints how late the relay nodes listed new segments.
+func printEdgeLags(w io.Writer, lags []loadgen.EdgeLag) {
+	if len(lags) == 0 {
+		return
+	}
+	o := lags[0]
+	fmt.Fprintf(w, "  playlist edge: origin lists a segment %s after its end (p50; p95 %s)",
+		o.ListedP50.Round(time.Millisecond), o.ListedP95.Round(time.Millisecond))
+	for i, l := range lags[1:] {
+		fmt.Fprintf(w, "; relay %d +%s (p95 +%s, max +%s, %d segs)", i+1,
+			l.P50.Round(time.Millisecond), l.P95.Round(time.Millisecond), l.Max.Round(time.Millisecond), l.Segments)
+	}
+	fmt.Fprintln(w)
+}
+
+// printEgressRatio prints the origin's egress of both runs and their
+// ratio: by its /metrics (HTTP and relay tree) when both runs read them,
+// else by the viewers' count of origin HTTP bytes.
+func printEgressRatio(w io.Writer, rep *loadgenReport, p2p, http loadgen.Result) {
+	pe, he := p2p.OriginEgress, http.OriginEgress
+	how := "origin /metrics"
+	if pe < 0 || he < 0 {
+		pe, he, how = p2p.OriginClient, http.OriginClient, "viewers' count of origin HTTP bytes, no relay tree"
+	}
+	if pe <= 0 {
+		fmt.Fprintf(w, "origin egress (%s): HTTP-only %s vs P2P %s: ratio not defined\n", how, mibs(he), mibs(pe))
+		return
+	}
+	rep.EgressRatio = float64(he) / float64(pe)
+	fmt.Fprintf(w, "origin egress (%s): HTTP-only %s vs P2P %s (HTTP %s + relay tree %s): ratio %.1f×\n",
+		how, mibs(he), mibs(pe), mibs(p2p.OriginParts.HTTP), mibs(p2p.OriginParts.Tree), rep.EgressRatio)
+}
+
+func mibs(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
+
+// startCPUProfile starts a CPU profile into path ("": none) and returns
+// the function that stops it.
+func startCPUProfile(path string) (func(), error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		_ = f.Close()
+	}, nil
+}
+
+// printTreeHealth prints the relay tree's trouble counters (cumulative
+// since the stack started): frames the root dropped for a slow child,
+// resubscriptions after a parent skipped segments, re-attachments.
+func printTreeHealth(ctx context.Context, w io.Writer, c *http.Client, ls *loadStack) {
+	root, err := loadgen.ScrapeMetrics(ctx, c, ls.origin+"/metrics", "canopy_node_child_drops_total")
+	if err != nil {
+		fmt.Fprintln(w, "  relay tree: origin /metrics not read:", err)
+		return
+	}
+	var skipped, reattach, drops int64
+	for _, r := range ls.relays {
+		v, err := loadgen.ScrapeMetrics(ctx, c, r+"/metrics", "canopy_node_skipped_received_total",
+			"canopy_node_reattach_seconds_count", "canopy_node_child_drops_total")
+		if err != nil {
+			fmt.Fprintln(w, "  relay tree: relay /metrics not read:", err)
+			return
+		}
+		skipped, reattach, drops = skipped+v[0], reattach+v[1], drops+v[2]
+	}
+	fmt.Fprintf(w, "  relay tree: root dropped %d frames for slow children; relays: %d skip notices received, %d re-attachments, %d frames dropped\n",
+		root[0], skipped, reattach, drops)
 }

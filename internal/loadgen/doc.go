@@ -7,5 +7,7 @@
 // node/superpeer), downloads, announces and uploads segments within an
 // upload cap, and picks HTTP or P2P per segment with internal/playrules.
 // A Runner starts many viewers with a ramp and churn, samples their
-// counters and the origin's /metrics, and produces a Result (JSON, charts).
+// counters and the origin's /metrics (HTTP and relay-tree egress), and
+// produces a Result (JSON, charts) with a log of each viewer's stalls; an
+// EdgeWatch measures how late page servers list new segments.
 package loadgen

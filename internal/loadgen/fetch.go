@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -218,6 +219,7 @@ func (v *Viewer) playlistLoop(ctx context.Context) {
 
 // merge adds newly listed segments; it reports whether the list grew.
 func (v *Viewer) merge(pl mediaPlaylist) bool {
+	now := time.Now()
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	grew := false
@@ -225,7 +227,11 @@ func (v *Viewer) merge(pl mediaPlaylist) bool {
 		if _, ok := v.segs[m.Seq]; ok || (v.listed && m.Seq <= v.lastSeq) {
 			continue
 		}
-		v.segs[m.Seq] = &seg{seq: m.Seq, dur: m.Duration, pdt: m.PDT, uri: m.URI}
+		s := &seg{seq: m.Seq, dur: m.Duration, pdt: m.PDT, uri: m.URI, rnd: rand.Float64(), listedAt: now}
+		if head, ok := v.playheadPDT(); ok {
+			s.lead = m.PDT.Sub(head)
+		}
+		v.segs[m.Seq] = s
 		if !v.listed || m.Seq > v.lastSeq {
 			v.lastSeq, v.listed, grew = m.Seq, true, true
 		}

@@ -49,7 +49,7 @@ func WriteCharts(dir, ext string, runs ...Result) ([]string, error) {
 				charts.Series{Name: r.Label + ": relay nodes (HTTP + P2P)", X: t, Y: relay})
 		}
 		if r.OriginEgress >= 0 {
-			egress.Series = append(egress.Series, charts.Series{Name: r.Label + ": origin /metrics", X: t, Y: oe})
+			egress.Series = append(egress.Series, charts.Series{Name: r.Label + ": origin /metrics (HTTP + relay tree)", X: t, Y: oe})
 		}
 		egress.Series = append(egress.Series, charts.Series{Name: r.Label + ": origin HTTP (viewers' count)", X: t, Y: oc})
 		var ds []time.Duration
@@ -99,7 +99,8 @@ func PrintSummary(w io.Writer, r Result) {
 	fmt.Fprintf(w, "  verification failures %d, bad records %d, P2P timeouts %d, peers per viewer at end %.1f, errors %d\n",
 		t.VerifyFailed, t.BadRecords, t.P2PTimeouts, t.PeersMean, t.Errors)
 	if r.OriginEgress >= 0 {
-		fmt.Fprintf(w, "  origin egress (its /metrics, HTTP) %s; origin HTTP counted by viewers %s\n", mib(r.OriginEgress), mib(r.OriginClient))
+		fmt.Fprintf(w, "  origin egress (its /metrics) %s: HTTP %s + relay tree %s; origin HTTP counted by viewers %s\n",
+			mib(r.OriginEgress), mib(r.OriginParts.HTTP), mib(r.OriginParts.Tree), mib(r.OriginClient))
 	} else {
 		fmt.Fprintf(w, "  origin HTTP counted by viewers %s\n", mib(r.OriginClient))
 	}

@@ -33,9 +33,9 @@ type RunParams struct {
 	MaxPeers  int
 	Offers    int
 	P2P       bool
-	// Egress returns the origin's cumulative egress in bytes (for
-	// instance ScrapeEgress on its /metrics); nil: not measured.
-	Egress func(context.Context) (int64, error)
+	// Egress returns the origin's cumulative egress (for instance
+	// ScrapeEgress on its /metrics); nil: not measured.
+	Egress func(context.Context) (Egress, error)
 	// Progress receives a progress bar (TTY) or periodic lines; nil: none.
 	Progress io.Writer
 	TTY      bool
@@ -51,8 +51,11 @@ type Sample struct {
 	RelayShare     float64 `json:"relay_share"`
 	RelayPeerShare float64 `json:"relay_peer_share"`
 	ClientBps      float64 `json:"client_bps"`        // all bytes viewers received, per second
-	OriginBps      float64 `json:"origin_bps"`        // origin egress (its /metrics), per second
+	OriginBps      float64 `json:"origin_bps"`        // origin egress (its /metrics, HTTP + tree), per second
+	OriginTreeBps  float64 `json:"origin_tree_bps"`   // the part pushed to relay nodes
 	OriginHTTPBps  float64 `json:"origin_client_bps"` // origin HTTP bytes viewers counted, per second
+	Stalled        int     `json:"stalled"`           // viewers waiting for a segment at the sample
+	StallShare     float64 `json:"stall_share"`       // stall time / watch time since the previous sample
 }
 
 // Result is what a run measured.
@@ -62,7 +65,9 @@ type Result struct {
 	P2P          bool          `json:"p2p"`
 	Duration     time.Duration `json:"duration_ns"`
 	Totals       Totals        `json:"totals"`
-	OriginEgress int64         `json:"origin_egress_bytes"` // /metrics delta; -1 when not measured
+	OriginEgress int64         `json:"origin_egress_bytes"` // /metrics delta, HTTP + tree; -1 when not measured
+	// OriginParts splits OriginEgress (when measured).
+	OriginParts Egress `json:"origin_egress"`
 	// OriginClient is origin HTTP bytes as the viewers counted them.
 	OriginClient int64         `json:"origin_client_bytes"`
 	Samples      []Sample      `json:"samples"`
@@ -155,22 +160,22 @@ func (r *run) snapshot() ([]ViewerStats, int) {
 	return out, len(vs)
 }
 
-func (r *run) egress(ctx context.Context) int64 {
+func (r *run) egress(ctx context.Context) (Egress, bool) {
 	if r.p.Egress == nil {
-		return -1
+		return Egress{}, false
 	}
-	n, err := r.p.Egress(ctx)
+	e, err := r.p.Egress(ctx)
 	if err != nil {
 		r.log.Warn("origin egress not read", "err", err)
-		return -1
+		return Egress{}, false
 	}
-	return n
+	return e, true
 }
 
 func (r *run) run(ctx context.Context) (Result, error) {
 	p := r.p
 	res := Result{Label: p.Label, Viewers: p.Viewers, P2P: p.P2P}
-	egress0 := r.egress(ctx)
+	egress0, ok0 := r.egress(ctx)
 	vctx, stopAll := context.WithCancel(ctx)
 	defer stopAll()
 	begin := time.Now()
@@ -187,7 +192,7 @@ func (r *run) run(ctx context.Context) (Result, error) {
 	defer tick.Stop()
 	lastSample := begin
 	var prevTotals Totals
-	prevEgress := egress0
+	prevEgress, prevOK := egress0, ok0
 	for now := begin; now.Before(end); now = time.Now() {
 		for started < p.Viewers && (p.Ramp <= 0 || now.Sub(begin) >= time.Duration(int64(p.Ramp)*int64(started)/int64(p.Viewers))) {
 			r.start(vctx)
@@ -201,15 +206,21 @@ func (r *run) run(ctx context.Context) (Result, error) {
 		if now.Sub(lastSample) >= time.Second {
 			vs, active := r.snapshot()
 			t := Aggregate(vs)
-			eg := r.egress(ctx)
+			eg, egOK := r.egress(ctx)
 			dt := now.Sub(lastSample).Seconds()
 			s := intervalSample(prevTotals, t, dt)
 			s.T, s.Active = now.Sub(begin).Seconds(), active
-			if eg >= 0 && prevEgress >= 0 {
-				s.OriginBps = float64(eg-prevEgress) / dt
+			for _, v := range vs {
+				if v.StalledNow && v.Left.IsZero() {
+					s.Stalled++
+				}
+			}
+			if egOK && prevOK {
+				d := eg.Sub(prevEgress)
+				s.OriginBps, s.OriginTreeBps = float64(d.Total())/dt, float64(d.Tree)/dt
 			}
 			res.Samples = append(res.Samples, s)
-			prevTotals, prevEgress, lastSample = t, eg, now
+			prevTotals, prevEgress, prevOK, lastSample = t, eg, egOK, now
 			prog.update(now.Sub(begin), active, t)
 		}
 		select {
@@ -221,7 +232,7 @@ func (r *run) run(ctx context.Context) (Result, error) {
 		case <-tick.C:
 		}
 	}
-	egress1 := r.egress(ctx)
+	egress1, ok1 := r.egress(ctx)
 	live, _ := r.snapshot()
 	stopAll()
 	r.wg.Wait()
@@ -244,8 +255,9 @@ func (r *run) run(ctx context.Context) (Result, error) {
 	}
 	res.OriginClient = res.Totals.BytesOrigin
 	res.OriginEgress = -1
-	if egress0 >= 0 && egress1 >= 0 {
-		res.OriginEgress = egress1 - egress0
+	if ok0 && ok1 {
+		res.OriginParts = egress1.Sub(egress0)
+		res.OriginEgress = res.OriginParts.Total()
 	}
 	return res, nil
 }
@@ -264,6 +276,9 @@ func intervalSample(prev, cur Totals, dt float64) Sample {
 		s.P2PShare = float64(rp+vw) / f
 		s.RelayShare = float64(rh+rp) / f
 		s.RelayPeerShare = float64(all-o) / f
+	}
+	if w := (cur.PlayTime + cur.StallTime) - (prev.PlayTime + prev.StallTime); w > 0 {
+		s.StallShare = float64(cur.StallTime-prev.StallTime) / float64(w)
 	}
 	if dt > 0 {
 		s.ClientBps = float64(all) / dt

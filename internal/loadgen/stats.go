@@ -54,6 +54,10 @@ type ViewerStats struct {
 	RelayPeers   int           `json:"relay_peers_ever"`
 	P2PTimeouts  int           `json:"p2p_timeouts"`
 	Err          string        `json:"error,omitempty"`
+	// StalledNow: the playhead waits for a segment at the moment of the
+	// snapshot.
+	StalledNow bool         `json:"-"`
+	StallLog   []StallEvent `json:"stall_log,omitempty"`
 }
 
 func (s *ViewerStats) addBytes(src Source, n int64) {

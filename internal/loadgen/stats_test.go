@@ -1,7 +1,10 @@
 package loadgen
 
 import (
+	"context"
 	"math"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 )
@@ -79,5 +82,26 @@ canopy_http_requests_total{route="segment",code="200"} 7
 	got, err := sumMetric(text, originEgressMetric)
 	if err != nil || got != 1502500 {
 		t.Errorf("sumMetric = %d, %v; want 1502500", got, err)
+	}
+}
+
+func TestScrapeEgress(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte(`canopy_http_response_bytes_total{route="segment"} 1000
+canopy_http_response_bytes_total{route="records"} 24
+canopy_node_bytes_forwarded_total 5e+06
+canopy_node_frames_forwarded_total 77
+`))
+	}))
+	defer srv.Close()
+	got, err := ScrapeEgress(context.Background(), srv.Client(), srv.URL+"/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.HTTP != 1024 || got.Tree != 5_000_000 || got.Total() != 5_001_024 {
+		t.Errorf("ScrapeEgress = %+v, want HTTP 1024, tree 5000000", got)
+	}
+	if d := got.Sub(Egress{HTTP: 24, Tree: 1_000_000}); d != (Egress{HTTP: 1000, Tree: 4_000_000}) {
+		t.Errorf("Sub = %+v", d)
 	}
 }

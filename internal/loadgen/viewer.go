@@ -57,6 +57,12 @@ type seg struct {
 	loaded   bool
 	inflight playrules.Choice
 	peer     *vpeer // P2P download in flight
+	// rnd is the viewer's one random-seeding draw for this segment
+	// (playrules.Choose wants the same draw on every re-evaluation).
+	rnd      float64
+	src      Source        // where the bytes came from, once loaded
+	listedAt time.Time     // when the playlist first listed it
+	lead     time.Duration // segment start minus playhead when listed
 }
 
 // Viewer is one headless player. Create it with NewViewer, run it with
@@ -90,6 +96,7 @@ type Viewer struct {
 	pending   map[string]*vpeer // own offers by offer id
 	annDirty  bool
 	lastLat   time.Time
+	stalling  bool // the last StallLog entry is an open stall
 	stats     ViewerStats
 	closed    bool
 	sendTrk   func([]byte) bool // current tracker session's sender
@@ -134,6 +141,8 @@ func (v *Viewer) Stats() ViewerStats {
 	defer v.mu.Unlock()
 	s := v.stats
 	s.Stalls, s.StallTime, s.PlayTime, s.Jumps = v.pb.stalls, v.pb.stallTime, v.pb.playTime, v.pb.jumps
+	s.StalledNow = v.pb.stalled
+	s.StallLog = append([]StallEvent(nil), v.stats.StallLog...)
 	s.PeersNow = len(v.peers)
 	if v.book != nil {
 		s.BadRecords = v.book.badRecords()
@@ -240,7 +249,9 @@ func (v *Viewer) step(ctx context.Context, now time.Time) {
 		}
 	}
 	v.pb.target, v.pb.slack = playrules.TargetLatency(v.p.Mode, v.segDur), v.segDur/4
+	wasStalled, stallSeq := v.pb.stalled, v.pb.seq
 	v.pb.advance(now, v)
+	v.noteStall(now, wasStalled, stallSeq)
 	if head, ok := v.playheadPDT(); ok && v.pb.started && v.edge().Sub(head) > maxLatencySegs*v.segDur {
 		v.jumpToTarget()
 	}
@@ -325,7 +336,7 @@ func (v *Viewer) schedule(ctx context.Context, now time.Time, out []func()) []fu
 				st.PeersLoading++
 			}
 		}
-		switch playrules.Choose(w, st, rand.Float64()) {
+		switch playrules.Choose(w, st, s.rnd) {
 		case playrules.HTTP:
 			if s.inflight == playrules.P2P {
 				out = v.abortP2P(s, out)
@@ -364,7 +375,7 @@ func (v *Viewer) loaded(s *seg, data []byte, src Source, now time.Time) {
 		return
 	}
 	s.data = v.sh.intern.intern(sha256.Sum256(data), data)
-	s.loaded = true
+	s.loaded, s.src = true, src
 	v.stats.addSegment(src)
 	if v.stats.TTFS == 0 {
 		v.stats.TTFS = max(now.Sub(v.stats.Joined), time.Nanosecond)
