@@ -42,7 +42,7 @@ vet:
 test: setup web fmt-check vet
 	cd web && npm test --silent
 	$(GO) test -race -count=1 -timeout 20m ./...
-	$(GO) test -tags e2e -count=1 -timeout 10m -run 'TestRelayTree30Nodes|TestForgingRelayIsRoutedAround|TestBrowserViewers|TestStockP2PMLPages|TestCorruptViewerIsDropped|TestBrowserChat|TestWHEPThroughThreeHops|TestBrowserWHEP' -v ./cmd/canopy
+	$(GO) test -tags e2e -count=1 -timeout 10m -run 'TestRelayTree30Nodes|TestForgingRelayIsRoutedAround|TestBrowserViewers|TestStockP2PMLPages|TestCorruptViewerIsDropped|TestBrowserChat|TestWHEPThroughThreeHops|TestBrowserWHEP|TestLoadgenLocal' -v ./cmd/canopy
 	$(GO) test -tags e2e -count=1 -timeout 5m -run 'TestTwentyNodes|TestRestartCatchUp|TestPartitionHeals' -v ./node/commentsync
 	$(GO) test -tags e2e -count=1 -timeout 5m -run 'TestNACKRepairsLoss|TestLayersFollowBandwidth' -v ./sfu
 	$(GO) test -tags e2e -count=1 -timeout 5m -run 'TestRelayLinkLoss' -v ./sfu/relay
@@ -55,6 +55,7 @@ bench: setup
 	$(GO) run ./bench/wstracker
 	$(GO) run ./bench/whepload
 	$(GO) test -run '^$$' -bench . -benchtime 3s ./node/comments
+	$(GO) run ./cmd/canopy loadgen -local -viewers 300 -duration 2m -json bench-loadgen.json -charts bench-loadgen
 
 # Each fuzz target for FUZZTIME (default 1m); not part of CI.
 fuzz:
