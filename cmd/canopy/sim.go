@@ -59,13 +59,14 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	segment := fs.Duration("segment", d.Segment, "segment duration")
 	bitrate := fs.String("bitrate", "", "stream rate in bits/s (k/M/G suffix); overrides -rendition")
 	rendition := fs.String("rendition", "720p", "rung of the default ladder watched (1080p, 720p, 480p, 144p; audio added)")
+	renditions := fs.String("renditions", "", "audience mix, e.g. 720p=0.6,480p=0.3,144p=0.1: each viewer draws its rung at join and shares P2P only within it (one swarm per rung); overrides -rendition (default: everyone on -rendition)")
 	duration := fs.Duration("duration", d.Duration, "simulated time from the first viewer's join")
 	joinOver := fs.Duration("join-over", 0, "viewers join evenly over this time (default min(30s, duration/4))")
 	seed := fs.Uint64("seed", d.Seed, "random seed: the same seed gives the same result")
 	mode := fs.String("mode", string(d.Mode), "latency mode: normal or fast")
 	rtt := fs.Duration("rtt", d.RTT, "round-trip time of every link")
 	pick := fs.String("pick", d.Pick, "peer picking: canopy (tracker/webtorrent as it is: at most 2 relays per announce); what-ifs: free-relays (skip full relays), relays-first (the tracker's pick before the 2-relay cap)")
-	treeRate := fs.String("tree-rate", "", "what the relay tree carries in bits/s (default: the watched rung and the default ladder's lower rungs)")
+	treeRate := fs.String("tree-rate", "", "what the relay tree carries in bits/s (default: the watched rung, or the mix's highest, and the default ladder's lower rungs)")
 	originKids := fs.Int("origin-children", d.OriginChildren, "relay nodes the origin feeds directly (origin.relay_children)")
 	relayKids := fs.Int("relay-children", d.RelayChildren, "children per relay node in the tree (node.max_children)")
 	wiSync := fs.Int("whatif-sync-segments", 0, "WHAT-IF, not the shipped player: start this many segments behind the live edge, P2P window 2 segments more (0: the mode's)")
@@ -121,6 +122,17 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			}
 			r, err := sim.ParseRate(*bitrate)
 			c.Bitrate, c.TreeRate = r, 0
+			return err
+		}},
+		{"renditions", func() error {
+			if *renditions == "" {
+				return nil
+			}
+			if set["rendition"] || set["bitrate"] {
+				return fmt.Errorf("give -renditions or -rendition/-bitrate, not both")
+			}
+			m, err := sim.ParseRenditions(*renditions)
+			c.Renditions, c.TreeRate = m, 0
 			return err
 		}},
 		{"duration", func() error { c.Duration = *duration; return nil }},

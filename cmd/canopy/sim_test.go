@@ -94,10 +94,52 @@ func TestRunSimWhatIf(t *testing.T) {
 
 func TestRunSimBadFlags(t *testing.T) {
 	for _, args := range [][]string{{"-preset", "nope"}, {"-viewer-upload", "uniform:5M-1M"}, {"-rendition", "4k"}, {"-mode", "slow"},
-		{"-pick", "nearest"}, {"-origin-children", "65"}, {"-whatif-sync-segments", "-1"}, {"-tree-rate", "1k"}} {
+		{"-pick", "nearest"}, {"-origin-children", "65"}, {"-whatif-sync-segments", "-1"}, {"-tree-rate", "1k"},
+		{"-renditions", "720p=1,4k=1"}, {"-renditions", "720p"}, {"-renditions", "720p=1", "-rendition", "480p"}, {"-renditions", "720p=1,144p=1", "-tree-rate", "3M"}} {
 		var out, errOut bytes.Buffer
 		if err := runSim(context.Background(), args, &out, &errOut); err == nil {
 			t.Errorf("%v: no error", args)
 		}
+	}
+}
+
+// TestRunSimRenditions: -renditions reaches the config (normalized), the
+// summary breaks the mix down and names both bounds, and the tree carries
+// the ladder from the mix's top rung.
+func TestRunSimRenditions(t *testing.T) {
+	dir := t.TempDir()
+	jsonPath := filepath.Join(dir, "sim.json")
+	var out, errOut bytes.Buffer
+	err := runSim(context.Background(), []string{"-viewers", "90", "-relays", "2", "-duration", "30s",
+		"-renditions", "480p=3,144p=1", "-json", jsonPath}, &out, &errOut)
+	if err != nil {
+		t.Fatalf("runSim: %v\n%s", err, errOut.String())
+	}
+	for _, want := range []string{"audience mix 480p=0.75,144p=0.25", "aggregate bound", "egress/bound"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, out.String())
+		}
+	}
+	b, err := os.ReadFile(jsonPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res struct {
+		Config struct {
+			BitrateMbps, TreeRateMbps float64
+			Renditions                string
+		}
+		Renditions []struct {
+			Name   string
+			Joined int64
+		}
+		Steady struct{ BoundMbps, BoundAggregateMbps float64 }
+	}
+	if err := json.Unmarshal(b, &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Config.BitrateMbps != 1.328 || res.Config.TreeRateMbps != 1.656 || res.Config.Renditions != "480p=0.75,144p=0.25" ||
+		len(res.Renditions) != 2 || res.Renditions[0].Name != "480p" || res.Steady.BoundMbps < 1.656 || res.Steady.BoundAggregateMbps == 0 {
+		t.Errorf("result %+v", res)
 	}
 }

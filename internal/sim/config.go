@@ -3,6 +3,7 @@ package sim
 import (
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/canopylive/canopy/internal/config"
@@ -55,6 +56,11 @@ type Config struct {
 
 	Segment time.Duration
 	Bitrate float64 // stream rate r: video + audio of the rendition watched
+	// Renditions is the audience mix: each viewer draws its rendition at
+	// join (from the run's RNG) with these weights and shares P2P only
+	// with viewers of the same rendition. Empty: everyone watches Bitrate
+	// (one swarm). With a mix, Bitrate is set to its highest rate.
+	Renditions []Rendition
 	// TreeRate is what the relay tree carries: every rendition of the
 	// ladder (the root node publishes all of them), so the origin pushes
 	// this to each first-level relay and every hop moves this much.
@@ -173,6 +179,12 @@ func (c Config) withDefaults() Config {
 	setDist(&c.ViewerDownload, d.ViewerDownload)
 	setDur(&c.Segment, d.Segment)
 	setF(&c.Bitrate, d.Bitrate)
+	if len(c.Renditions) > 0 {
+		c.Bitrate = 0
+		for _, r := range c.Renditions {
+			c.Bitrate = math.Max(c.Bitrate, r.Rate)
+		}
+	}
 	setF(&c.TreeRate, TreeRateFor(c.Bitrate))
 	setDur(&c.Duration, d.Duration)
 	if c.Mode == "" {
@@ -222,8 +234,10 @@ func (c Config) validate() error {
 		return bad("segment %v: want 100ms to 1m", c.Segment)
 	case c.Bitrate < 1000 || c.Bitrate > 1e10:
 		return bad("bitrate %v: want 1 kbit/s to 10 Gbit/s", c.Bitrate)
-	case c.TreeRate < c.Bitrate || c.TreeRate > 1e11:
-		return bad("tree rate %v: want at least the bitrate %v", c.TreeRate, c.Bitrate)
+	case c.TreeRate < c.mixRateSum() || c.TreeRate > 1e11:
+		return bad("tree rate %v: want at least the watched renditions' %v", c.TreeRate, c.mixRateSum())
+	case !c.mixValid():
+		return bad("renditions %v: want up to 16 distinct rates of 1 kbit/s to 10 Gbit/s with weights summing to 1", c.Renditions)
 	case c.Duration < 2*c.Segment || c.Duration > 24*time.Hour:
 		return bad("duration %v: want %v to 24h", c.Duration, 2*c.Segment)
 	case c.JoinOver < 0 || c.Warmup < 0 || c.Warmup >= c.Duration:
@@ -252,4 +266,50 @@ func (c Config) validate() error {
 		return bad("bucket %v: too small", c.Bucket)
 	}
 	return nil
+}
+
+// mix returns the audience mix: Renditions, or everyone on Bitrate.
+func (c Config) mix() []Rendition {
+	if len(c.Renditions) == 0 {
+		return []Rendition{{Rate: c.Bitrate, Weight: 1}}
+	}
+	return c.Renditions
+}
+
+// meanRate is the audience's mean stream rate Σ w_i·r_i (Bitrate without
+// a mix).
+func (c Config) meanRate() float64 {
+	var m float64
+	for _, r := range c.mix() {
+		m += r.Weight * r.Rate
+	}
+	return m
+}
+
+// mixRateSum is what the tree must carry at least: every watched rate.
+func (c Config) mixRateSum() float64 {
+	var sum float64
+	for _, r := range c.mix() {
+		sum += r.Rate
+	}
+	return sum
+}
+
+func (c Config) mixValid() bool {
+	if len(c.Renditions) > 16 {
+		return false
+	}
+	var w float64
+	for i, r := range c.Renditions {
+		if r.Rate < 1000 || r.Rate > 1e10 || !(r.Weight > 0) {
+			return false
+		}
+		for _, o := range c.Renditions[:i] {
+			if o.Rate == r.Rate {
+				return false
+			}
+		}
+		w += r.Weight
+	}
+	return len(c.Renditions) == 0 || math.Abs(w-1) < 1e-6
 }

@@ -5,5 +5,6 @@
 // viewer, no sockets, no wall clock in results) and all randomness comes
 // from one seeded PCG, so a Config gives the same Result byte for byte.
 // Run returns the metrics the load generator reports, plus the
-// Kumar-Liu-Ross bound on origin bandwidth, and WriteCharts draws them.
+// Kumar-Liu-Ross bound on origin bandwidth (per rendition swarm when the
+// audience is spread over the ladder), and WriteCharts draws them.
 package sim

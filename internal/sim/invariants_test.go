@@ -30,7 +30,30 @@ func checkInvariants(t *testing.T, c Config, res *Result) {
 	// at most, plus the segment being fetched).
 	w := res.Run
 	played := w.WatchS * c.withDefaults().Bitrate / 8
+	if len(c.Renditions) > 0 {
+		played = 0
+		var bytes int64
+		var joined int64
+		for i, rr := range res.Renditions {
+			p := rr.RunWatchS * c.Renditions[i].Rate / 8
+			if got := float64(rr.RunBytes); got < 0.99*p*w.Continuity/100 || got > 1.25*p {
+				t.Errorf("%s: viewers got %.0f bytes for %.0f s of playback (%.0f bytes)", rr.Name, got, rr.RunWatchS, p)
+			}
+			played += p
+			bytes += rr.RunBytes
+			joined += rr.Joined
+		}
+		if bytes != w.ViewerBytes || joined != res.Viewers.Joined {
+			t.Errorf("renditions add up to %d bytes and %d viewers, the run to %d and %d", bytes, joined, w.ViewerBytes, res.Viewers.Joined)
+		}
+		for name, x := range map[string]Window{"run": res.Run, "steady": res.Steady} {
+			if x.BoundAggregateMbps > x.BoundMbps || x.OriginEgressMbps < x.BoundMbps {
+				t.Errorf("%s: aggregate bound %v, per-swarm bound %v, egress %v: want aggregate ≤ per-swarm ≤ egress",
+					name, x.BoundAggregateMbps, x.BoundMbps, x.OriginEgressMbps)
+			}
+		}
+	}
 	if got := float64(w.ViewerBytes); got < 0.99*played*w.Continuity/100 || got > 1.25*played {
-		t.Errorf("viewers got %.0f bytes for %.0f s of playback at %v bit/s (%.0f bytes)", got, w.WatchS, c.Bitrate, played)
+		t.Errorf("viewers got %.0f bytes for %.0f s of playback (%.0f bytes)", got, w.WatchS, played)
 	}
 }

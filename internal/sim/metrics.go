@@ -54,20 +54,27 @@ func (h *hist) quantile(q float64) float64 {
 }
 
 // win accumulates one measurement window (the whole run, or steady state).
+// Counts are per rendition of the mix (index: sim.rends).
 type win struct {
-	segs     [nSrc]int64 // segments delivered to viewers, by source
-	pushes   int64       // segments the origin pushed to first-level relays
-	boundSum float64     // Σ bound (bits/s) over samples
+	segs     [][nSrc]int64 // segments delivered to viewers, by rendition and source
+	pushes   int64         // segments the origin pushed to first-level relays
+	boundSum float64       // Σ bound (bits/s) over samples
+	aggSum   float64       // Σ aggregate bound over samples
 	samples  int64
-	watch    int64 // ns of playback (started viewers)
-	stalled  int64 // ns stalled
+	watch    []int64 // ns of playback (started viewers), by rendition
+	stalled  []int64 // ns stalled, by rendition
 	stalls   int64
 	latency  hist
 }
 
+func newWin(rends int) win {
+	return win{segs: make([][nSrc]int64, rends), watch: make([]int64, rends), stalled: make([]int64, rends),
+		latency: newHist(2 * time.Minute)}
+}
+
 // bucket is one time-series point.
 type bucket struct {
-	segs   [nSrc]int64
+	segs   [][nSrc]int64 // by rendition and source
 	pushes int64
 	bound  float64
 }
@@ -86,6 +93,11 @@ type accum struct {
 	started     int64
 	peakOnline  int
 	req         Requests
+	// By rendition, for the per-swarm bound and the per-rendition results.
+	onlineR   []int
+	directUpR []float64
+	joinedR   []int64
+	loads     []swarmLoad // scratch for bound
 }
 
 // Requests counts the downloads viewers started and how peer ones ended.
@@ -98,9 +110,15 @@ type Requests struct {
 }
 
 func (a *accum) init(s *sim) {
-	a.run.latency, a.steady.latency = newHist(2*time.Minute), newHist(2*time.Minute)
+	nr := len(s.rends)
+	a.run, a.steady = newWin(nr), newWin(nr)
 	a.ttfs = newHist(time.Minute)
 	a.buckets = make([]bucket, int(s.end/int64(s.c.Bucket))+1)
+	for i := range a.buckets {
+		a.buckets[i].segs = make([][nSrc]int64, nr)
+	}
+	a.onlineR, a.directUpR, a.joinedR = make([]int, nr), make([]float64, nr), make([]int64, nr)
+	a.loads = make([]swarmLoad, nr)
 	for _, rl := range s.relays {
 		if rl.lag >= 0 {
 			a.attached++
@@ -124,21 +142,24 @@ func (a *accum) originPush(s *sim, now int64) {
 	a.bucketAt(s, now).pushes += a.rootKids
 }
 
-func (a *accum) got(s *sim, src source, now int64) {
-	a.run.segs[src]++
+func (a *accum) got(s *sim, rd uint8, src source, now int64) {
+	a.run.segs[rd][src]++
 	if now >= s.warm {
-		a.steady.segs[src]++
+		a.steady.segs[rd][src]++
 	}
-	a.bucketAt(s, now).segs[src]++
+	a.bucketAt(s, now).segs[rd][src]++
 }
 
 func (a *accum) join(s *sim, v *viewer) {
 	a.joined++
 	a.online++
+	a.joinedR[v.rend]++
+	a.onlineR[v.rend]++
 	a.peakOnline = max(a.peakOnline, a.online)
 	if v.direct {
 		a.direct++
 		a.directUp += v.up
+		a.directUpR[v.rend] += v.up
 	}
 }
 
@@ -151,8 +172,10 @@ func (a *accum) firstSegment(s *sim, v *viewer, now int64) {
 // a stall still going on counts up to now.
 func (a *accum) leave(s *sim, v *viewer, now int64) {
 	a.online--
+	a.onlineR[v.rend]--
 	if v.direct {
 		a.directUp -= v.up
+		a.directUpR[v.rend] -= v.up
 	}
 	if !v.started {
 		return
@@ -162,36 +185,48 @@ func (a *accum) leave(s *sim, v *viewer, now int64) {
 		stalled += now - v.playClock
 		stalls++
 	}
-	a.run.watch += now - v.firstAt
-	a.run.stalled += stalled
+	a.run.watch[v.rend] += now - v.firstAt
+	a.run.stalled[v.rend] += stalled
 	a.run.stalls += stalls
 	if now > s.warm {
 		// Stalls are not time-stamped per viewer; the steady window takes
 		// the share of them that its share of the watch time implies.
 		w := now - max(v.firstAt, s.warm)
 		frac := float64(w) / float64(max(1, now-v.firstAt))
-		a.steady.watch += w
-		a.steady.stalled += int64(float64(stalled) * frac)
+		a.steady.watch[v.rend] += w
+		a.steady.stalled[v.rend] += int64(float64(stalled) * frac)
 		a.steady.stalls += int64(math.Round(float64(stalls) * frac))
 	}
 }
 
-// bound is Kumar-Liu-Ross's minimum server upload for everyone to get the
-// stream at rate r: max(r, N·r − Σu), with N every receiver (online
-// viewers plus attached relays) and Σu the upload that can serve someone
-// (attached relays' and direct-capable viewers').
-func (a *accum) bound(r float64) float64 {
-	n := float64(a.online + a.attached)
-	return math.Max(r, n*r-(a.relayUp+a.directUp))
+// bounds returns the Kumar-Liu-Ross bound on origin upload now: with one
+// rendition max(r, N·r − Σu), N every receiver (online viewers plus
+// attached relays) and Σu the upload that can serve someone (attached
+// relays' and direct-capable viewers'); with a mix, swarmBound (the
+// bound) and aggregateBound (looser: viewers' upload counted across
+// swarms). See renditions.go.
+func (a *accum) bounds(s *sim) (bound, agg float64) {
+	if len(s.rends) == 1 {
+		r := s.rends[0].Rate
+		n := float64(a.online + a.attached)
+		b := math.Max(r, n*r-(a.relayUp+a.directUp))
+		return b, b
+	}
+	for i, rd := range s.rends {
+		a.loads[i] = swarmLoad{rate: rd.Rate, n: a.onlineR[i] + a.attached, viewerUp: a.directUpR[i]}
+	}
+	return swarmBound(a.loads, a.relayUp), aggregateBound(a.loads, a.relayUp, a.directUp)
 }
 
 func (a *accum) sample(s *sim, now int64) {
-	b := a.bound(s.c.Bitrate)
+	b, agg := a.bounds(s)
 	a.bucketAt(s, now-1).bound = b
 	a.run.boundSum += b
+	a.run.aggSum += agg
 	a.run.samples++
 	if now > s.warm {
 		a.steady.boundSum += b
+		a.steady.aggSum += agg
 		a.steady.samples++
 	}
 	for i := range s.vs {

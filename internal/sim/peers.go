@@ -1,6 +1,9 @@
 package sim
 
-import "slices"
+import (
+	"math"
+	"slices"
+)
 
 // announce is a viewer's tracker announce: its offers go to the peers
 // tracker/webtorrent pick.go would choose (pick is unexported and draws
@@ -10,7 +13,10 @@ import "slices"
 // selects the what-ifs). The model has no networks, so the "same network"
 // group is empty. An offer to a relay that already serves its maximum of
 // browsers goes unanswered (node/superpeer refuses it); an offer between
-// two viewers connects only when both can connect directly.
+// two viewers connects only when both can connect directly. With an
+// audience mix the viewer announces in its own rendition's swarm (its
+// info hash), so only viewers of that rendition are picked; relays are in
+// every swarm.
 func (s *sim) announce(i int32, now int64) {
 	v := &s.vs[i]
 	v.inSwarm = true
@@ -49,17 +55,24 @@ func (s *sim) announce(i int32, now int64) {
 	}
 }
 
-// sampleViewers appends up to k random viewers of the swarm other than
-// self (as indexes into sim.vs) to out, as pick.go's sample does: random
-// probes, then a scan from a random start for the rare short case (a young
-// swarm).
+// sampleViewers appends up to k random viewers of self's swarm (its
+// rendition) other than self (as indexes into sim.vs) to out, as pick.go's
+// sample does: random probes, then a scan from a random start for the rare
+// short case (a young swarm).
 func (s *sim) sampleViewers(out []int32, self int32, k int) []int32 {
+	return s.sampleSwarm(out, self, s.vs[self].rend, k)
+}
+
+// sampleSwarm appends up to k random viewers of rendition rd's swarm
+// other than self (-1: none) to out. The probes are scaled by the swarm's
+// share of the audience, so a small swarm is found by probing too.
+func (s *sim) sampleSwarm(out []int32, self int32, rd uint8, k int) []int32 {
 	ok := func(j int32) bool {
 		w := &s.vs[j]
-		return j != self && w.alive && w.inSwarm && !slices.Contains(out, j)
+		return j != self && w.alive && w.inSwarm && w.rend == rd && !slices.Contains(out, j)
 	}
 	n := len(s.vs)
-	for tries := 4*(k-len(out)) + 16; tries > 0 && len(out) < k; tries-- {
+	for tries := s.probes(rd, k-len(out)); tries > 0 && len(out) < k; tries-- {
 		if j := int32(s.r.IntN(n)); ok(j) {
 			out = append(out, j)
 		}
@@ -114,24 +127,39 @@ func (s *sim) sampleRelays(out []int32, k int) []int32 {
 	return out
 }
 
-// relayAnnounce: a relay with room sends offers to random viewers of the
-// swarm (pick.go gives a relay's offers to viewers only); every viewer can
-// reach a relay.
+// probes is how many random probes look for want viewers of rendition
+// rd: 4·want + 16, divided by the rendition's share of the audience.
+func (s *sim) probes(rd uint8, want int) int {
+	n := 4*want + 16
+	if w := s.rends[rd].Weight; w < 1 {
+		n = int(math.Ceil(float64(n) / w))
+	}
+	return n
+}
+
+// relayAnnounce: a relay with room sends offers to random viewers of each
+// rendition's swarm in turn (pick.go gives a relay's offers to viewers
+// only; node/superpeer announces in every rendition's swarm, each announce
+// carrying min(offers, MaxPeers − connections of the whole node)); every
+// viewer can reach a relay. The relay's browser limit is per node, across
+// swarms, as superpeer's MaxPeers.
 func (s *sim) relayAnnounce(ri int32, now int64) {
 	rl := &s.relays[ri]
-	offers := min(s.c.Offers, rl.maxBrowsers-rl.browsers)
 	p := -1 - ri
-	for tries := 4*offers + 16; tries > 0 && offers > 0; tries-- {
-		j := int32(s.r.IntN(len(s.vs)))
-		w := &s.vs[j]
-		if !w.alive || !w.inSwarm {
-			continue
-		}
-		offers--
-		if !s.full(w) && !connected(w, ref{i: p}) {
-			rl.browsers++
-			w.nbrs = append(w.nbrs, ref{i: p})
-			s.evaluate(j, now)
+	for rd := range s.rends {
+		offers := min(s.c.Offers, rl.maxBrowsers-rl.browsers)
+		for tries := s.probes(uint8(rd), offers); tries > 0 && offers > 0; tries-- {
+			j := int32(s.r.IntN(len(s.vs)))
+			w := &s.vs[j]
+			if !w.alive || !w.inSwarm || w.rend != uint8(rd) {
+				continue
+			}
+			offers--
+			if !s.full(w) && !connected(w, ref{i: p}) {
+				rl.browsers++
+				w.nbrs = append(w.nbrs, ref{i: p})
+				s.evaluate(j, now)
+			}
 		}
 	}
 }

@@ -96,7 +96,9 @@ func buildTree(c Config, r *rand.Rand) ([]relay, error) {
 	for i := range rs {
 		rr := &rs[i]
 		rr.serveUp = math.Max(rr.up-float64(rr.children)*c.TreeRate, rr.up*0.05)
-		rr.slots = make([]int64, slotsFor(rr.serveUp, c.Bitrate, 64))
+		// Relays serve every rendition from the same slots: size them for
+		// the audience's mean rate (Bitrate without a mix).
+		rr.slots = make([]int64, slotsFor(rr.serveUp, c.meanRate(), 64))
 	}
 	return rs, nil
 }

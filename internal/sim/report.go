@@ -26,8 +26,19 @@ func (r *Result) WriteSummary(w io.Writer) error {
 	p := func(f string, a ...any) { fmt.Fprintf(w, f, a...) }
 	p("canopy sim: %d viewers, %d relays (%s up), viewer upload %s, direct %.0f%%, churn %.0f%%/min\n",
 		c.Viewers, c.Relays, c.RelayUpload, c.ViewerUpload, 100*c.Direct, 100*c.ChurnPerMin)
-	p("  stream %.3f Mbit/s (tree carries %.3f), %.1f s segments (%d bytes), %s mode, %.0f s from the first join, seed %d, pick %s, pages %s\n",
-		c.BitrateMbps, c.TreeRateMbps, c.SegmentS, c.SegmentBytes, c.Mode, c.DurationS, c.Seed, c.Pick, c.Pages)
+	stream := "stream"
+	if c.Renditions != "" {
+		stream = "top rung"
+	}
+	p("  %s %.3f Mbit/s (tree carries %.3f), %.1f s segments (%d bytes), %s mode, %.0f s from the first join, seed %d, pick %s, pages %s\n",
+		stream, c.BitrateMbps, c.TreeRateMbps, c.SegmentS, c.SegmentBytes, c.Mode, c.DurationS, c.Seed, c.Pick, c.Pages)
+	if c.Renditions != "" {
+		p("  audience mix %s: one swarm per rendition (viewers share only within theirs; relays serve all)\n", c.Renditions)
+		for _, rr := range r.Renditions {
+			p("    %-5s %.3f Mbit/s: %d joined; steady: origin HTTP %.1f%% (%.2f Mbit/s), relays %.1f%%, viewers %.1f%%, continuity %.3f%%\n",
+				rr.Name, rr.RateMbps, rr.Joined, rr.OriginShare, rr.OriginMbps, rr.RelayShare, rr.PeerShare, rr.Continuity)
+		}
+	}
 	if w := c.WhatIf; w != (WhatIf{}) {
 		p("  WHAT-IF (not the shipped player): sync segments %d (0: the mode's), no random seeding %v\n", w.SyncSegments, w.NoSeeding)
 	}
@@ -44,8 +55,16 @@ func (r *Result) WriteSummary(w io.Writer) error {
 		w := x.w
 		p("  %s (%.0f-%.0f s): origin HTTP %.1f%%, relay HTTP %.1f%%, relay P2P %.1f%%, viewers %.1f%%: relay + peer %.1f%%, P2P %.1f%%\n",
 			x.name, w.FromS, w.ToS, w.OriginShare, w.RelayHTTPShare, w.RelayP2PShare, w.PeerShare, w.RelayPeerShare, w.P2PShare)
-		p("    origin egress %.2f Mbit/s (%d bytes), %.1f%% of viewers × r; bound max(r, N·r − Σu) %.2f Mbit/s; egress/bound %.2f\n",
-			w.OriginEgressMbps, w.OriginEgressBytes, w.EgressPctOfNr, w.BoundMbps, w.EgressOverBound)
+		bound := "max(r, N·r − Σu)"
+		if c.Renditions != "" {
+			bound = "per swarm max(Σr_i, Σ max(r_i, N_i·r_i − U_i) − U_relays)"
+		}
+		p("    origin egress %.2f Mbit/s (%d bytes), %.1f%% of viewers × r; bound %s %.2f Mbit/s; egress/bound %.2f\n",
+			w.OriginEgressMbps, w.OriginEgressBytes, w.EgressPctOfNr, bound, w.BoundMbps, w.EgressOverBound)
+		if c.Renditions != "" {
+			p("    aggregate bound max(Σr_i, Σ N_i·r_i − Σu) %.2f Mbit/s (looser); egress/aggregate %.2f\n",
+				w.BoundAggregateMbps, w.EgressOverBoundAggregate)
+		}
 		p("    continuity %.3f%%, %.4f stalls per viewer-minute, live latency p50 %.2f s, p95 %.2f s\n",
 			w.Continuity, w.StallsPerViewerMin, w.LatencyP50S, w.LatencyP95S)
 	}
@@ -66,6 +85,10 @@ func (r *Result) WriteCharts(dir string) error {
 		return fmt.Errorf("sim: charts: %w", err)
 	}
 	s := r.Series
+	egressTitle := "Origin egress and the bound max(r, N·r − Σu)"
+	if r.Config.Renditions != "" {
+		egressTitle = "Origin egress and the per-swarm bound max(Σr_i, Σ max(r_i, N_i·r_i − U_i) − U_relays)"
+	}
 	all := []struct {
 		file string
 		c    charts.Chart
@@ -73,7 +96,7 @@ func (r *Result) WriteCharts(dir string) error {
 		{ChartShare, charts.Chart{Title: "Where viewers got segments", XLabel: "seconds after the first join", YLabel: "share of bytes (%)",
 			Series: []charts.Series{{Name: "origin (HTTP)", X: s.T, Y: s.OriginShare},
 				{Name: "relay nodes (HTTP + P2P)", X: s.T, Y: s.RelayShare}, {Name: "other viewers", X: s.T, Y: s.PeerShare}}}},
-		{ChartEgress, charts.Chart{Title: "Origin egress and the bound max(r, N·r − Σu)", XLabel: "seconds after the first join", YLabel: "Mbit/s",
+		{ChartEgress, charts.Chart{Title: egressTitle, XLabel: "seconds after the first join", YLabel: "Mbit/s",
 			Series: []charts.Series{{Name: "origin egress", X: s.T, Y: s.EgressMbps}, {Name: "bound", X: s.T, Y: s.BoundMbps}}}},
 		{ChartTTFS, charts.Chart{Title: "Time to first segment (CDF)", XLabel: "seconds after joining", YLabel: "viewers (%)",
 			Series: []charts.Series{{Name: "viewers", X: r.TTFSCDF.X, Y: r.TTFSCDF.Y}}}},

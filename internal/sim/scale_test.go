@@ -29,3 +29,31 @@ func TestScale(t *testing.T) {
 	}
 	checkInvariants(t, c, res)
 }
+
+// TestScaleMix: a mixed audience (720p/480p/144p at 60/30/10 %, one swarm
+// each) on relay pages with one relay under the origin stays within 1.2×
+// of the per-swarm bound, keeps playing and keeps the invariants. 20,000
+// viewers keep it a few seconds; docs/CAPACITY.md has the 100,000 run.
+func TestScaleMix(t *testing.T) {
+	c := Defaults()
+	c.Viewers, c.Relays, c.Duration, c.ChurnPerMin = 20_000, 80, 3*time.Minute, 0.2
+	c.Pages, c.OriginChildren = PagesRelays, 1
+	var err error
+	if c.RelayUpload, err = ParseDist("1G"); err != nil {
+		t.Fatal(err)
+	}
+	if c.Renditions, err = ParseRenditions("720p=0.6,480p=0.3,144p=0.1"); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(context.Background(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := res.Steady
+	t.Logf("20k mixed viewers on 80 relays' pages: steady egress %.2f Mbit/s, bound %.2f, ratio %.3f, continuity %.3f%%",
+		st.OriginEgressMbps, st.BoundMbps, st.EgressOverBound, st.Continuity)
+	if st.EgressOverBound > 1.2 || st.Continuity < 99.5 {
+		t.Errorf("egress/bound %v (want ≤ 1.2), continuity %v%% (want ≥ 99.5)", st.EgressOverBound, st.Continuity)
+	}
+	checkInvariants(t, c, res)
+}

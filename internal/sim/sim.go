@@ -12,22 +12,23 @@ import (
 
 // sim is one run's state. It is used by one goroutine only.
 type sim struct {
-	c       Config
-	r       *rand.Rand
-	q       queue
-	w       playrules.Windows
-	segBits float64 // bits per segment: r × D
-	segNs   int64
-	rtt     int64
-	first   int64 // first join: times in results count from here
-	end     int64
-	warm    int64
-	sync    int32 // target latency in segments
-	relays  []relay
-	vs      []viewer
-	uid     uint64
-	xid     uint32
-	acc     accum
+	c      Config
+	r      *rand.Rand
+	q      queue
+	w      playrules.Windows
+	rends  []rend  // the audience mix (one entry without -renditions)
+	unit   float64 // segment bits of rends[0]: shares weigh segments in these units
+	segNs  int64
+	rtt    int64
+	first  int64 // first join: times in results count from here
+	end    int64
+	warm   int64
+	sync   int32 // target latency in segments
+	relays []relay
+	vs     []viewer
+	uid    uint64
+	xid    uint32
+	acc    accum
 }
 
 // Run simulates c and returns its metrics. Runs are reproducible: the same
@@ -39,17 +40,22 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	}
 	w, sync := c.windows()
 	s := &sim{
-		c:       c,
-		r:       rand.New(rand.NewPCG(c.Seed, 0x63616e6f7079)), // "canopy"
-		w:       w,
-		segBits: c.Bitrate * c.Segment.Seconds(),
-		segNs:   int64(c.Segment),
-		rtt:     int64(c.RTT),
-		first:   int64(c.firstJoin()),
-		end:     int64(c.firstJoin() + c.Duration),
-		warm:    int64(c.firstJoin() + c.Warmup),
-		sync:    int32(sync),
+		c:     c,
+		r:     rand.New(rand.NewPCG(c.Seed, 0x63616e6f7079)), // "canopy"
+		w:     w,
+		segNs: int64(c.Segment),
+		rtt:   int64(c.RTT),
+		first: int64(c.firstJoin()),
+		end:   int64(c.firstJoin() + c.Duration),
+		warm:  int64(c.firstJoin() + c.Warmup),
+		sync:  int32(sync),
 	}
+	var cum float64
+	for _, m := range c.mix() {
+		cum += m.Weight
+		s.rends = append(s.rends, rend{Rendition: m, segBits: m.Rate * c.Segment.Seconds(), cum: cum})
+	}
+	s.unit = s.rends[0].segBits
 	var err error
 	if s.relays, err = buildTree(c, s.r); err != nil {
 		return nil, err
@@ -81,6 +87,32 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 		s.handle(e)
 	}
 	return s.result(), nil
+}
+
+// rend is one rendition of the mix as the run uses it.
+type rend struct {
+	Rendition
+	segBits float64 // bits per segment: r_i × D
+	cum     float64 // Σ weights up to this one
+}
+
+// weight is how many units (segments of rends[0]) a segment of rendition
+// i is: exactly 1 for rends[0], so a one-rendition run counts segments.
+func (s *sim) weight(i uint8) float64 { return s.rends[i].segBits / s.unit }
+
+// drawRendition picks a joining viewer's rendition; without a mix it draws
+// nothing (runs stay as they were before mixes existed).
+func (s *sim) drawRendition() uint8 {
+	if len(s.rends) == 1 {
+		return 0
+	}
+	u := s.r.Float64()
+	for i, r := range s.rends {
+		if u < r.cum {
+			return uint8(i)
+		}
+	}
+	return uint8(len(s.rends) - 1)
 }
 
 // treeBits is what one segment time of the tree carries (all renditions).
@@ -159,6 +191,7 @@ func (s *sim) spawn(i int32, now int64) {
 	gen := v.gen + 1
 	nbrs := v.nbrs[:0]
 	*v = viewer{uid: s.uid, gen: gen, alive: true, joinAt: now, known: -1, nbrs: nbrs, page: s.pageFor(s.uid)}
+	v.rend = s.drawRendition()
 	v.up = s.c.ViewerUpload.Sample(s.r)
 	v.down = s.c.ViewerDownload.Sample(s.r)
 	v.direct = s.r.Float64() < s.c.Direct
@@ -166,7 +199,7 @@ func (s *sim) spawn(i int32, now int64) {
 	if v.page >= 0 {
 		v.notice += s.relays[v.page].lag // a relay lists what it has
 	}
-	v.nslots = int8(slotsFor(v.up, s.c.Bitrate, len(v.slots)))
+	v.nslots = int8(slotsFor(v.up, s.rends[v.rend].Rate, len(v.slots)))
 	s.acc.join(s, v)
 	s.schedule(now+s.rtt, evStart, i, gen, 0, 0)
 	s.schedule(now+int64(s.c.PeerSetup), evAnnounce, i, gen, 0, 0)

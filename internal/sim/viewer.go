@@ -36,6 +36,7 @@ type viewer struct {
 	inSwarm bool
 	direct  bool
 	started bool
+	rend    uint8 // rendition watched: index into sim.rends; its swarm is the only one it is in
 
 	k0, next, known, contig int32  // start segment; segment at the playhead; newest seen; first not loaded
 	mask                    uint64 // loaded segments from contig on (bit j: contig+j)
@@ -274,12 +275,12 @@ func (s *sim) fetchHTTP(i int32, k int32, now int64) {
 	s.acc.req.HTTP++
 	f := flight{k: k, src: playrules.HTTP, x: x, slot: -1, start: now, from: ref{i: -1 - max(v.page, 0)}}
 	if v.page < 0 {
-		f.end = now + s.rtt + secs(s.segBits/v.down)
+		f.end = now + s.rtt + secs(s.rends[v.rend].segBits/v.down)
 	} else {
 		slots, rate := s.senderSlots(f.from)
 		best := earliest(slots)
 		f.start = max(now+s.rtt/2, slots[best])
-		f.end = f.start + secs(s.segBits/math.Min(rate, v.down)) + s.rtt/2
+		f.end = f.start + secs(s.rends[v.rend].segBits/math.Min(rate, v.down)) + s.rtt/2
 		f.slot = int8(best)
 		slots[best] = f.end
 	}
@@ -323,7 +324,7 @@ func (s *sim) fetchP2P(i int32, k int32, now int64) {
 		s.schedule(now+int64(playrules.PeerTimeout), evFail, i, v.gen, k, x)
 	} else {
 		f.slot = int8(best)
-		f.end = start + secs(s.segBits/math.Min(rate, v.down)) + s.rtt/2
+		f.end = start + secs(s.rends[v.rend].segBits/math.Min(rate, v.down)) + s.rtt/2
 		slots[best] = f.end
 		s.schedule(f.end, evDone, i, v.gen, k, x)
 	}
@@ -399,13 +400,13 @@ func (s *sim) done(i int32, k int32, x uint32, now int64) {
 	v.setLoaded(k)
 	switch {
 	case fl.src == playrules.HTTP && v.page < 0:
-		s.acc.got(s, srcHTTP, now)
+		s.acc.got(s, v.rend, srcHTTP, now)
 	case fl.src == playrules.HTTP:
-		s.acc.got(s, srcRelayHTTP, now)
+		s.acc.got(s, v.rend, srcRelayHTTP, now)
 	case fl.from.i < 0:
-		s.acc.got(s, srcRelay, now)
+		s.acc.got(s, v.rend, srcRelay, now)
 	default:
-		s.acc.got(s, srcPeer, now)
+		s.acc.got(s, v.rend, srcPeer, now)
 	}
 	s.advance(v, now)
 	for _, n := range v.nbrs {
