@@ -14,7 +14,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -179,7 +178,7 @@ func runLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	} else {
 		close(watched)
 	}
-	stopProfile, err := startCPUProfile(f.cpuProfile)
+	stopProfile, err := benchutil.StartCPUProfile(f.cpuProfile)
 	if err != nil {
 		stopWatch()
 		return err
@@ -530,26 +529,6 @@ func printEgressRatio(w io.Writer, rep *loadgenReport, p2p, http loadgen.Result)
 }
 
 func mibs(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
-
-// startCPUProfile starts a CPU profile into path ("": none) and returns
-// the function that stops it.
-func startCPUProfile(path string) (func(), error) {
-	if path == "" {
-		return func() {}, nil
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, err
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		_ = f.Close()
-		return nil, err
-	}
-	return func() {
-		pprof.StopCPUProfile()
-		_ = f.Close()
-	}, nil
-}
 
 // printTreeHealth prints the relay tree's trouble counters (cumulative
 // since the stack started): frames the root dropped for a slow child,

@@ -12,35 +12,42 @@ import (
 	"github.com/canopylive/canopy/internal/sim"
 )
 
-// simPresets configure sim like other runs. loadgen-local mirrors
+// simPreset returns the preset of that name, which configures sim like
+// another run. loadgen-local mirrors
 // `canopy loadgen -local` with its defaults: 300 viewers for 2 minutes,
 // 30 s ramp, 20%/min churn, 22% behind NAT, 1000 kbit/s upload cap, at most
 // 6 peers, 5 offers, origin + 4 relay nodes of 50 browsers each on
 // loopback (upload not a limit), all four under the origin
 // (origin.relay_children = max(4, relays)), pages on the relays, the
 // lowest rung (144p) of the 480p demo stream, normal mode, 2 s segments.
-var simPresets = map[string]func(*sim.Config) error{
-	"loadgen-local": func(c *sim.Config) error {
-		var err error
-		c.Viewers, c.Relays, c.Duration, c.JoinOver, c.ChurnPerMin = 300, 4, 2*time.Minute, 30*time.Second, 0.2
-		c.Direct, c.MaxPeers, c.Offers, c.RelayMaxBrowsers, c.Pages = 0.78, 6, 5, 50, sim.PagesRelays
-		c.RTT, c.OriginChildren = time.Millisecond, max(c.OriginChildren, c.Relays)
-		if c.RelayUpload, err = sim.ParseDist("1G"); err != nil {
-			return err
-		}
-		if c.ViewerUpload, err = sim.ParseDist("1M"); err != nil {
-			return err
-		}
-		if c.ViewerDownload, err = sim.ParseDist("1G"); err != nil {
-			return err
-		}
-		if c.Bitrate, err = sim.RenditionRate("144p"); err != nil {
-			return err
-		}
-		top, err := sim.RenditionRate("480p") // the 854x480 demo: rungs 480p and 144p travel the tree
-		c.TreeRate = top + c.Bitrate
+func simPreset(name string) (func(*sim.Config) error, bool) {
+	switch name {
+	case "loadgen-local":
+		return loadgenLocalPreset, true
+	}
+	return nil, false
+}
+
+func loadgenLocalPreset(c *sim.Config) error {
+	var err error
+	c.Viewers, c.Relays, c.Duration, c.JoinOver, c.ChurnPerMin = 300, 4, 2*time.Minute, 30*time.Second, 0.2
+	c.Direct, c.MaxPeers, c.Offers, c.RelayMaxBrowsers, c.Pages = 0.78, 6, 5, 50, sim.PagesRelays
+	c.RTT, c.OriginChildren = time.Millisecond, max(c.OriginChildren, c.Relays)
+	if c.RelayUpload, err = sim.ParseDist("1G"); err != nil {
 		return err
-	},
+	}
+	if c.ViewerUpload, err = sim.ParseDist("1M"); err != nil {
+		return err
+	}
+	if c.ViewerDownload, err = sim.ParseDist("1G"); err != nil {
+		return err
+	}
+	if c.Bitrate, err = sim.RenditionRate("144p"); err != nil {
+		return err
+	}
+	top, err := sim.RenditionRate("480p") // the 854x480 demo: rungs 480p and 144p travel the tree
+	c.TreeRate = top + c.Bitrate
+	return err
 }
 
 // runSim is `canopy sim`: a simulated event, no sockets.
@@ -84,7 +91,7 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	c := sim.Defaults()
 	if *preset != "" {
-		p, ok := simPresets[*preset]
+		p, ok := simPreset(*preset)
 		if !ok {
 			return fmt.Errorf("sim: unknown preset %q (have loadgen-local)", *preset)
 		}
