@@ -157,36 +157,7 @@ func newLayerViewer(t *testing.T, api *webrtc.API, n *vnet.Net, tracks []*Track)
 		readers.Wait()
 		_ = v.dt.Close()
 	})
-	connected := waitConnected(pc)
-	offer, err := pc.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
-	<-g
-	if err := sfuPC.SetRemoteDescription(*pc.LocalDescription()); err != nil {
-		t.Fatal(err)
-	}
-	answer, err := sfuPC.CreateAnswer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	g = webrtc.GatheringCompletePromise(sfuPC)
-	if err := sfuPC.SetLocalDescription(answer); err != nil {
-		t.Fatal(err)
-	}
-	<-g
-	if err := pc.SetRemoteDescription(*sfuPC.LocalDescription()); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-connected:
-	case <-time.After(10 * time.Second):
-		t.Fatal("viewer never connected")
-	}
+	connectViewer(t, pc, sfuPC)
 	return v
 }
 

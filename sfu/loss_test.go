@@ -248,36 +248,7 @@ func runLossy(t *testing.T, share float64, nack bool, d time.Duration) lossRun {
 			fr.add(p, start && isFrameStart(p))
 		}
 	})
-	connected := waitConnected(viewer)
-	offer, err := viewer.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	vg := webrtc.GatheringCompletePromise(viewer)
-	if err := viewer.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
-	<-vg
-	if err := sfuPC.SetRemoteDescription(*viewer.LocalDescription()); err != nil {
-		t.Fatal(err)
-	}
-	answer, err := sfuPC.CreateAnswer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sg := webrtc.GatheringCompletePromise(sfuPC)
-	if err := sfuPC.SetLocalDescription(answer); err != nil {
-		t.Fatal(err)
-	}
-	<-sg
-	if err := viewer.SetRemoteDescription(*sfuPC.LocalDescription()); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-connected:
-	case <-time.After(10 * time.Second):
-		t.Fatal("viewer never connected")
-	}
+	connectViewer(t, viewer, sfuPC)
 	link.drop.Store(true)
 
 	ctx, cancel := context.WithTimeout(context.Background(), d)
@@ -368,5 +339,42 @@ func TestNACKRepairsLoss(t *testing.T) {
 	}
 	if with.frames <= without.frames {
 		t.Errorf("NACK repair made no difference: %d decodable frames with, %d without", with.frames, without.frames)
+	}
+}
+
+// connectViewer runs the offer/answer between a viewer (offering, with
+// every candidate gathered first) and the sfu's PeerConnection, and waits
+// up to 10 s for the viewer to connect.
+func connectViewer(t *testing.T, viewer, sfuPC *webrtc.PeerConnection) {
+	t.Helper()
+	connected := waitConnected(viewer)
+	offer, err := viewer.CreateOffer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vg := webrtc.GatheringCompletePromise(viewer)
+	if err := viewer.SetLocalDescription(offer); err != nil {
+		t.Fatal(err)
+	}
+	<-vg
+	if err := sfuPC.SetRemoteDescription(*viewer.LocalDescription()); err != nil {
+		t.Fatal(err)
+	}
+	answer, err := sfuPC.CreateAnswer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sg := webrtc.GatheringCompletePromise(sfuPC)
+	if err := sfuPC.SetLocalDescription(answer); err != nil {
+		t.Fatal(err)
+	}
+	<-sg
+	if err := viewer.SetRemoteDescription(*sfuPC.LocalDescription()); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-connected:
+	case <-time.After(10 * time.Second):
+		t.Fatal("viewer never connected")
 	}
 }
