@@ -50,7 +50,7 @@ func (l listFlag) Set(v string) error {
 func BindOriginP2P(fs *flag.FlagSet, c *Config) {
 	fs.Var(listFlag{&c.Origin.P2P.Listen}, "p2p-listen", "libp2p listen multiaddrs of the relay tree's root, comma-separated")
 	fs.Var(listFlag{&c.Origin.Trackers}, "trackers", "tracker multiaddrs (…/p2p/<peer ID>), comma-separated, tried in order")
-	fs.StringVar(&c.Origin.BrowserTracker, "browser-tracker", c.Origin.BrowserTracker, "tracker HTTP base URL to proxy GET /tracker to")
+	fs.StringVar(&c.Origin.BrowserTracker, "browser-tracker", c.Origin.BrowserTracker, "tracker HTTP base URL: GET /tracker is proxied to it, and with --low-latency it picks the relay for each WHEP viewer")
 }
 
 // BindTracker registers the tracker's flags.
