@@ -57,6 +57,11 @@ func attrValue(attrs, key string) (string, bool) {
 	return "", false
 }
 
+// maxSegmentSeconds bounds target and segment durations a playlist may
+// declare: beyond an hour the value is garbage (and would overflow
+// time.Duration arithmetic further on).
+const maxSegmentSeconds = 3600
+
 // mediaSegment is one segment of a media playlist.
 type mediaSegment struct {
 	Seq      uint64
@@ -86,7 +91,7 @@ func parseMedia(b []byte) (mediaPlaylist, error) {
 		switch {
 		case strings.HasPrefix(line, "#EXT-X-TARGETDURATION:"):
 			n, err := strconv.Atoi(strings.TrimPrefix(line, "#EXT-X-TARGETDURATION:"))
-			if err != nil {
+			if err != nil || n <= 0 || n > maxSegmentSeconds {
 				return p, fmt.Errorf("%w: %q", ErrPlaylist, line)
 			}
 			p.Target = time.Duration(n) * time.Second
@@ -110,7 +115,7 @@ func parseMedia(b []byte) (mediaPlaylist, error) {
 		case strings.HasPrefix(line, "#EXTINF:"):
 			v, _, _ := strings.Cut(strings.TrimPrefix(line, "#EXTINF:"), ",")
 			f, err := strconv.ParseFloat(v, 64)
-			if err != nil {
+			if err != nil || !(f > 0 && f <= maxSegmentSeconds) { // also refuses NaN
 				return p, fmt.Errorf("%w: %q", ErrPlaylist, line)
 			}
 			dur = time.Duration(f * float64(time.Second))
